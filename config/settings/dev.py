@@ -1,0 +1,23 @@
+"""Development (`make demo`): SQLite, the SumUp sandbox, e-mail written to files, no CAPTCHA."""
+
+from config.env import env_bool, env_list, env_str
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, SITE_URL
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# The sandbox answers on this same server, so the demo needs no SumUp account and no network.
+SUMUP_SANDBOX = env_bool("SUMUP_SANDBOX", True)
+SUMUP_API_BASE = env_str("SUMUP_API_BASE", f"{SITE_URL}/sandbox/sumup")
+SUMUP_API_KEY = env_str("SUMUP_API_KEY", "sup_sk_sandbox_demo")
+SUMUP_MERCHANT_CODE = env_str("SUMUP_MERCHANT_CODE", "MSANDBOX1")
+
+# No CAPTCHA service is reachable offline.
+CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
+
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "file").lower()
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_BACKEND = EMAIL_BACKENDS.get(EMAIL_PROVIDER, EMAIL_BACKENDS["file"])  # noqa: F405

@@ -1,0 +1,33 @@
+"""Tests: PostgreSQL through DATABASE_URL when set (CI), else SQLite; the SumUp sandbox on."""
+
+from config.env import env_bool, env_int, env_list, env_str
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY", "test-only-insecure-key-with-enough-length-0123456789")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, test users
+
+SUMUP_SANDBOX = env_bool("SUMUP_SANDBOX", True)
+# The live test server sets the real address at run time (tests/conftest.py).
+SUMUP_API_BASE = env_str("SUMUP_API_BASE", "http://127.0.0.1:8000/sandbox/sumup")
+SUMUP_API_KEY = env_str("SUMUP_API_KEY", "sup_sk_sandbox_test")
+SUMUP_MERCHANT_CODE = env_str("SUMUP_MERCHANT_CODE", "MTEST0001")
+SUMUP_TIMEOUT_SECONDS = env_int("SUMUP_TIMEOUT_SECONDS", 5)
+
+CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
+# Google's published test keys: the widget always passes; tests never call Google.
+RECAPTCHA_PUBLIC_KEY = env_str("RECAPTCHA_PUBLIC_KEY", "6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI")
+RECAPTCHA_PRIVATE_KEY = env_str("RECAPTCHA_PRIVATE_KEY", "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe")
+SILENCED_SYSTEM_CHECKS = [  # noqa: F405
+    *SILENCED_SYSTEM_CHECKS,  # noqa: F405
+    "django_recaptcha.recaptcha_test_key_error",
+]
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

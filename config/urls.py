@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from config import views
+
+urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("health/ready/", views.ready, name="health-ready"),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("tickets/", include("ticketing.urls")),
+    path("privacy/", include("legal.urls")),
+]
+
+if settings.SUMUP_SANDBOX:
+    # Fakes SumUp, payments included: production refuses to start with it on.
+    urlpatterns.append(path("sandbox/sumup/", include("ticketing.payments.sandbox.urls")))
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns.append(path("", include(wagtail_urls)))
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,72 @@
+"""Health checks and the site's own error pages."""
+
+import logging
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+
+def health(request):
+    """The process is up: no database, no cache, nothing that can be slow."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_answers():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def _cache_answers():
+    cache.set("health:ready", "1", 10)
+    return cache.get("health:ready") == "1"
+
+
+def ready(request):
+    """Ready to serve: the database and the cache answer. Names the part that does not."""
+    failing = []
+    for name, probe in (("database", _database_answers), ("cache", _cache_answers)):
+        try:
+            if not probe():
+                failing.append(name)
+        except Exception:  # any failure at all means "not ready", never a 500
+            logger.warning("readiness check failed", extra={"component": name}, exc_info=True)
+            failing.append(name)
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # No context processors that could fail again: a plain render of a static template.
+    from django.template.loader import get_template
+
+    from django.http import HttpResponseServerError
+
+    return HttpResponseServerError(get_template("500.html").render())
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)
+
+
+def rate_limited(request, exception=None):
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

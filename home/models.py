@@ -1,0 +1,159 @@
+"""Editorial pages. Dates, venues, prices and availability are read from `ticketing.Event`,
+so an editor never types them twice and the page can never disagree with the checkout."""
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.blocks import ImageChooserBlock
+from wagtail.models import Page
+
+from ticketing.models import Event, TicketType
+
+EVENTS_PER_PAGE = 12
+
+
+class QuoteBlock(blocks.StructBlock):
+    quote = blocks.TextBlock()
+    attribution = blocks.CharBlock(required=False)
+
+    class Meta:
+        icon = "openquote"
+        template = "home/blocks/quote.html"
+
+
+class CaptionedImageBlock(blocks.StructBlock):
+    image = ImageChooserBlock()
+    caption = blocks.CharBlock(required=False)
+
+    class Meta:
+        icon = "image"
+        template = "home/blocks/image.html"
+
+
+class EventBodyBlock(blocks.StreamBlock):
+    paragraph = blocks.RichTextBlock(features=["h2", "h3", "bold", "italic", "link", "ol", "ul"])
+    image = CaptionedImageBlock()
+    quote = QuoteBlock()
+
+
+def upcoming_event_pages(parent=None):
+    """Live event pages whose event has not ended, soonest first, with what cards show.
+
+    One query for the pages (event and hero image joined) and one for all their ticket
+    types, however many events there are.
+    """
+    pages = EventPage.objects.live().filter(event__starts_at__gte=timezone.now() - timezone.timedelta(hours=6))
+    if parent is not None:
+        pages = pages.child_of(parent)
+    return (
+        pages.exclude(event__status=Event.Status.DRAFT)
+        .select_related("event", "hero_image")
+        .prefetch_related(Prefetch("event__ticket_types", queryset=TicketType.objects.order_by("price")))
+        .order_by("event__starts_at", "pk")
+    )
+
+
+class HomePage(Page):
+    hero_title = models.CharField(max_length=120, default="Live in Jersey")
+    hero_text = models.CharField(max_length=255, blank=True)
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel([FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("hero_image")], "Hero"),
+        FieldPanel("intro"),
+    ]
+    subpage_types = ["home.EventIndexPage", "legal.LegalPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["upcoming"] = list(upcoming_event_pages()[:3])
+        context["events_index"] = EventIndexPage.objects.live().first()
+        return context
+
+
+class EventIndexPage(Page):
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["home.EventPage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        paginator = Paginator(upcoming_event_pages(parent=self), EVENTS_PER_PAGE)
+        try:
+            context["events"] = paginator.page(request.GET.get("page", 1))
+        except (PageNotAnInteger, EmptyPage):
+            raise Http404("No such page of events.") from None
+        return context
+
+
+class EventPage(Page):
+    event = models.ForeignKey(
+        "ticketing.Event",
+        on_delete=models.PROTECT,
+        related_name="pages",
+        help_text="Date, venue, prices and availability come from this event.",
+    )
+    summary = models.CharField(max_length=300, help_text="One or two sentences for lists and search results.")
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(EventBodyBlock(), blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("event"),
+        FieldPanel("summary"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+    ]
+    parent_page_types = ["home.EventIndexPage"]
+    subpage_types = []
+
+    def get_context(self, request, *args, **kwargs):
+        from ticketing.forms import CheckoutForm
+
+        context = super().get_context(request, *args, **kwargs)
+        event = Event.objects.prefetch_related("ticket_types").get(pk=self.event_id)
+        ticket_types = list(event.ticket_types.all())
+        context["event"] = event
+        context["ticket_types"] = ticket_types
+        context["sales_state"] = event.sales_state(ticket_types=ticket_types)
+        context.setdefault("checkout_form", CheckoutForm(event=event, ticket_types=ticket_types))
+        return context
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    """Site name, contact and footer links, edited in Settings → Site settings."""
+
+    site_name = models.CharField(max_length=80, default="Jersey Events")
+    tagline = models.CharField(max_length=160, blank=True, default="Live music, theatre and comedy across the island")
+    contact_email = models.EmailField(blank=True, default="hello@jerseyevents.je")
+    footer_links = StreamField(
+        [
+            (
+                "link",
+                blocks.StructBlock(
+                    [("label", blocks.CharBlock(max_length=60)), ("page", blocks.PageChooserBlock())],
+                    icon="link",
+                ),
+            )
+        ],
+        blank=True,
+    )
+
+    panels = [FieldPanel("site_name"), FieldPanel("tagline"), FieldPanel("contact_email"), FieldPanel("footer_links")]
+
+    class Meta:
+        verbose_name = "Site settings"

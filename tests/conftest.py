@@ -1,0 +1,24 @@
+"""Fixtures shared by the whole suite.
+
+Checkout and payment tests talk to the SumUp sandbox over real HTTP: the sandbox is served
+by pytest-django's live server, and the real SDK client is pointed at it.
+"""
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits, cached pages and availability live in the cache: start each test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sumup_sandbox(live_server, settings):
+    """The SumUp sandbox at the live server's address, with our client pointed at it."""
+    settings.SITE_URL = live_server.url
+    settings.SUMUP_API_BASE = f"{live_server.url}/sandbox/sumup"
+    return live_server

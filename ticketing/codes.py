@@ -1,0 +1,23 @@
+"""Random identifiers a person may have to read aloud or type: no look-alike characters."""
+
+import secrets
+
+# No 0/O, 1/I/L: door staff type ticket codes, buyers read references over the phone.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def random_code(length):
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def new_order_reference():
+    return f"JE-{random_code(8)}"
+
+
+def new_ticket_code():
+    return random_code(16)
+
+
+def new_secret_token():
+    """The secret in buyer-facing URLs: knowing it is what lets someone see an order."""
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,366 @@
+"""What is sold (Event, TicketType), what was bought (Order, OrderLine, Ticket) and how it was
+paid (Payment, WebhookEvent, Refund).
+
+The `sold` counters on Event and TicketType are written only by `ticketing.inventory`, with
+conditional UPDATEs. Every other save leaves them out (see `SoldCounterProtected`), because a
+full-row save of a form loaded a minute ago would silently overwrite the sales made since.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+
+from ticketing.codes import new_order_reference, new_secret_token, new_ticket_code
+
+FEW_LEFT_THRESHOLD = 10
+
+
+class SoldCounterProtected(models.Model):
+    """A model whose `sold` counter only `ticketing.inventory` may change."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "sold"
+            ]
+        super().save(*args, **kwargs)
+
+    def refresh_sold(self):
+        self.sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
+        return self.sold
+
+
+class Event(SoldCounterProtected, ClusterableModel):
+    """Something we sell tickets for. Its page content lives in `home.EventPage`."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ON_SALE = "on_sale", "On sale"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class SalesState(models.TextChoices):
+        """What a buyer sees; derived from status, dates and stock, never stored."""
+
+        DRAFT = "draft", "Not on sale"
+        NOT_YET = "not_yet", "Not yet on sale"
+        ON_SALE = "on_sale", "On sale"
+        SOLD_OUT = "sold_out", "Sold out"
+        CLOSED = "closed", "Sales closed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    venue = models.CharField(max_length=200)
+    capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Optional limit on tickets of all types together (e.g. the room's size).",
+    )
+    sold = models.PositiveIntegerField(default=0, editable=False)
+    sales_start = models.DateTimeField(default=timezone.now)
+    sales_end = models.DateTimeField(
+        null=True, blank=True, help_text="Leave empty to sell until the event starts."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3, default="GBP")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(sold__lte=models.F("capacity")),
+                name="event_sold_within_capacity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({timezone.localtime(self.starts_at):%d %b %Y})"
+
+    def clean(self):
+        errors = {}
+        if self.ends_at and self.ends_at < self.starts_at:
+            errors["ends_at"] = "The event cannot end before it starts."
+        if self.sales_end and self.sales_start and self.sales_end < self.sales_start:
+            errors["sales_end"] = "Sales cannot end before they start."
+        if self.currency != self.currency.upper() or len(self.currency) != 3:
+            errors["currency"] = "Use a three-letter ISO currency code, e.g. GBP."
+        if self.pk and self.capacity is not None:
+            sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
+            if self.capacity < sold:
+                errors["capacity"] = f"{sold} tickets are already sold or held; capacity cannot be lower."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def effective_sales_end(self):
+        return self.sales_end or self.starts_at
+
+    @property
+    def remaining(self):
+        """Tickets left under the event-wide capacity, or None when there is none."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.sold, 0)
+
+    def sales_state(self, now=None, ticket_types=None):
+        """The state a buyer sees. Pass `ticket_types` already loaded to avoid a query."""
+        now = now or timezone.now()
+        if self.status == self.Status.CANCELLED:
+            return self.SalesState.CANCELLED
+        if self.status == self.Status.DRAFT:
+            return self.SalesState.DRAFT
+        if now < self.sales_start:
+            return self.SalesState.NOT_YET
+        if now >= self.effective_sales_end:
+            return self.SalesState.CLOSED
+        types = ticket_types if ticket_types is not None else list(self.ticket_types.all())
+        if self.remaining == 0 or not any(t.remaining_of_type > 0 for t in types):
+            return self.SalesState.SOLD_OUT
+        return self.SalesState.ON_SALE
+
+    @property
+    def is_on_sale(self):
+        return self.sales_state() == self.SalesState.ON_SALE
+
+
+class TicketType(SoldCounterProtected):
+    """A kind of ticket for an event (Adult, Child, VIP) with its own price and stock."""
+
+    event = ParentalKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=255, blank=True)
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    capacity = models.PositiveIntegerField()
+    sold = models.PositiveIntegerField(default=0, editable=False)
+    max_per_order = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1)], help_text="Most of this type one order may hold."
+    )
+    sort_order = models.IntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sold__lte=models.F("capacity")), name="ticket_type_sold_within_capacity"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="ticket_type_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (£{self.price})" if self.event.currency == "GBP" else f"{self.name} ({self.price})"
+
+    def clean(self):
+        if self.price is not None and self.price < 0:
+            raise ValidationError({"price": "A price cannot be negative."})
+        if self.pk and self.capacity is not None:
+            sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
+            if self.capacity < sold:
+                raise ValidationError(
+                    {"capacity": f"{sold} tickets are already sold or held; capacity cannot be lower."}
+                )
+
+    @property
+    def remaining_of_type(self):
+        return max(self.capacity - self.sold, 0)
+
+    @property
+    def remaining(self):
+        """What a buyer can still get: this type's stock, capped by the event's overall stock."""
+        event_remaining = self.event.remaining
+        if event_remaining is None:
+            return self.remaining_of_type
+        return min(self.remaining_of_type, event_remaining)
+
+    @property
+    def few_left(self):
+        return 0 < self.remaining <= FEW_LEFT_THRESHOLD
+
+    @property
+    def max_purchasable(self):
+        return min(self.max_per_order, self.remaining)
+
+
+class Order(models.Model):
+    """A buyer's order: holds its tickets while `pending`, owns them once `paid`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending payment"
+        PAID = "paid", "Paid"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+
+    # Orders in these states hold inventory (DESIGN.md step 3: "pending and paid order lines").
+    HOLDING_STATES = (Status.PENDING, Status.PAID, Status.PARTIALLY_REFUNDED)
+
+    reference = models.CharField(max_length=16, unique=True, default=new_order_reference, editable=False)
+    token = models.CharField(max_length=64, unique=True, default=new_secret_token, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="GBP")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    risk_flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["event", "created_ip"]),
+            models.Index(fields=["event", "email"]),
+        ]
+        permissions = [("check_in_ticket", "Can check in tickets at the door")]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def ticket_count(self):
+        return sum(line.quantity for line in self.lines.all())
+
+    @property
+    def is_hold_active(self):
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # Copied at purchase: a later price change must not change what this buyer paid.
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        ordering = ["ticket_type__sort_order", "ticket_type_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "ticket_type"], name="one_line_per_ticket_type"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+        ]
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class Ticket(models.Model):
+    """One admission. Created when its order is paid; `code` is what the QR code signs."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
+    code = models.CharField(max_length=32, unique=True, default=new_ticket_code, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.ticket_type.name} · {self.display_code}"
+
+    @property
+    def display_code(self):
+        """Groups of four, easier to read and type at the door."""
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
+
+
+class Payment(models.Model):
+    """One SumUp checkout (one payment attempt) for an order."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        PAID = "PAID", "Paid"
+        FAILED = "FAILED", "Failed"
+        EXPIRED = "EXPIRED", "Expired"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    checkout_id = models.CharField(max_length=64, unique=True)
+    checkout_reference = models.CharField(max_length=64, unique=True)
+    hosted_checkout_url = models.URLField(max_length=500, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    transaction_code = models.CharField(max_length=32, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # SumUp's own status words; it may add more, so any string is kept.
+    status = models.CharField(max_length=20, default=Status.PENDING)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.order.reference} · {self.checkout_reference}"
+
+
+class WebhookEvent(models.Model):
+    """A webhook delivery from SumUp, kept with what we did about it."""
+
+    dedupe_key = models.CharField(max_length=128, unique=True)
+    event_type = models.CharField(max_length=64, blank=True)
+    checkout_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    signed = models.BooleanField(default=False)
+    deliveries = models.PositiveIntegerField(default=1)
+    outcome = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_type or 'webhook'} {self.checkout_id} ({self.outcome or 'received'})"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    provider_reference = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    tickets = models.ManyToManyField(Ticket, blank=True, related_name="refunds")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Refund {self.amount} for {self.payment.order.reference}"
