@@ -1,6 +1,7 @@
 """Editorial pages. Dates, venues, prices and availability are read from `ticketing.Event`,
 so an editor never types them twice and the page can never disagree with the checkout."""
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Prefetch
@@ -129,6 +130,7 @@ class EventPage(Page):
         context["event"] = event
         context["ticket_types"] = ticket_types
         context["sales_state"] = event.sales_state(ticket_types=ticket_types)
+        context["hold_minutes"] = settings.ORDER_HOLD_MINUTES
         context.setdefault("checkout_form", CheckoutForm(event=event, ticket_types=ticket_types))
         return context
 
@@ -140,6 +142,13 @@ class SiteSettings(BaseSiteSetting):
     site_name = models.CharField(max_length=80, default="Jersey Events")
     tagline = models.CharField(max_length=160, blank=True, default="Live music, theatre and comedy across the island")
     contact_email = models.EmailField(blank=True, default="hello@jerseyevents.je")
+    terms_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Linked from the checkout's 'I accept the Terms' box.",
+    )
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     footer_links = StreamField(
         [
             (
@@ -153,7 +162,14 @@ class SiteSettings(BaseSiteSetting):
         blank=True,
     )
 
-    panels = [FieldPanel("site_name"), FieldPanel("tagline"), FieldPanel("contact_email"), FieldPanel("footer_links")]
+    panels = [
+        FieldPanel("site_name"),
+        FieldPanel("tagline"),
+        FieldPanel("contact_email"),
+        FieldPanel("terms_page"),
+        FieldPanel("privacy_page"),
+        FieldPanel("footer_links"),
+    ]
 
     class Meta:
         verbose_name = "Site settings"

@@ -1,0 +1,101 @@
+"""The checkout form on an event page.
+
+It checks what a buyer can get wrong by hand; the rules that depend on stock and on other
+orders (availability, velocity limits) are checked again inside `ticketing.checkout`,
+because the form's view of the stock is already stale when it is posted.
+"""
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+QUANTITY_PREFIX = "quantity_"
+# Far above any real order: a larger number is tampering, not a buyer.
+ABSOLUTE_MAX_QUANTITY = 100
+
+
+def quantity_field_name(ticket_type):
+    return f"{QUANTITY_PREFIX}{ticket_type.pk}"
+
+
+class CheckoutForm(forms.Form):
+    name = forms.CharField(
+        max_length=200,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Please tell us your name."},
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="Your tickets are sent here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Please give an e-mail address for your tickets.",
+            "invalid": "That e-mail address does not look right; please check it.",
+        },
+    )
+    accept_terms = forms.BooleanField(
+        label="I accept the Terms of Service",
+        error_messages={"required": "Please accept the Terms of Service to continue."},
+    )
+
+    def __init__(self, data=None, *, event, ticket_types=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.event = event
+        self.ticket_types = list(ticket_types if ticket_types is not None else event.ticket_types.all())
+        for ticket_type in self.ticket_types:
+            self.fields[quantity_field_name(ticket_type)] = forms.IntegerField(
+                label=f"Number of {ticket_type.name} tickets",
+                min_value=0,
+                max_value=ABSOLUTE_MAX_QUANTITY,
+                required=False,
+                initial=0,
+                widget=forms.NumberInput(attrs={"class": "qty", "min": 0, "max": ticket_type.max_purchasable}),
+                error_messages={
+                    "invalid": "Enter a whole number of tickets.",
+                    "min_value": "The number of tickets cannot be negative.",
+                    "max_value": f"That is more {ticket_type.name} tickets than one order can hold.",
+                },
+            )
+        if settings.CAPTCHA_ENABLED:
+            from django_recaptcha.fields import ReCaptchaField
+
+            self.fields["captcha"] = ReCaptchaField(
+                label="",
+                error_messages={"required": "Please confirm you are not a robot."},
+            )
+
+    def quantity_fields(self):
+        """(ticket type, bound field) pairs, for the template's ticket table."""
+        return [(t, self[quantity_field_name(t)]) for t in self.ticket_types]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._reject_unknown_quantities()
+        closed = self.event.why_not_on_sale(timezone.now())
+        if closed:
+            raise forms.ValidationError(closed, code="not_on_sale")
+        quantities = {}
+        for ticket_type in self.ticket_types:
+            quantity = cleaned.get(quantity_field_name(ticket_type)) or 0
+            if quantity > ticket_type.max_per_order:
+                self.add_error(
+                    quantity_field_name(ticket_type),
+                    f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order.",
+                )
+            elif quantity:
+                quantities[ticket_type] = quantity
+        if not quantities and not self.errors:
+            raise forms.ValidationError("Choose at least one ticket.", code="no_tickets")
+        cleaned["quantities"] = quantities
+        return cleaned
+
+    def _reject_unknown_quantities(self):
+        """A quantity for a ticket type that is not this event's is tampering: say so."""
+        known = {quantity_field_name(t) for t in self.ticket_types}
+        unknown = [key for key in self.data if key.startswith(QUANTITY_PREFIX) and key not in known]
+        if unknown:
+            raise forms.ValidationError(
+                "Your order named a ticket type that is not sold for this event. Please choose again.",
+                code="unknown_ticket_type",
+            )

@@ -138,6 +138,23 @@ class Event(SoldCounterProtected, ClusterableModel):
     def is_on_sale(self):
         return self.sales_state() == self.SalesState.ON_SALE
 
+    def why_not_on_sale(self, now=None):
+        """Why a checkout must be refused now, in the buyer's words; None when sales are open.
+
+        Stock is not considered here: whether tickets remain is settled by the inventory's
+        conditional UPDATE, the only check that cannot be stale.
+        """
+        now = now or timezone.now()
+        if self.status == self.Status.CANCELLED:
+            return "This event has been cancelled."
+        if self.status != self.Status.ON_SALE:
+            return "Tickets for this event are not on sale."
+        if now < self.sales_start:
+            return "Tickets for this event are not on sale yet."
+        if now >= self.effective_sales_end:
+            return "Ticket sales for this event have closed."
+        return None
+
 
 class TicketType(SoldCounterProtected):
     """A kind of ticket for an event (Adult, Child, VIP) with its own price and stock."""
@@ -163,7 +180,7 @@ class TicketType(SoldCounterProtected):
         ]
 
     def __str__(self):
-        return f"{self.name} (£{self.price})" if self.event.currency == "GBP" else f"{self.name} ({self.price})"
+        return self.name
 
     def clean(self):
         if self.price is not None and self.price < 0:

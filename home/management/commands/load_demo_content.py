@@ -1,0 +1,405 @@
+"""`manage.py load_demo_content`: a home page, "What's on", events on sale and the legal pages.
+
+Idempotent: everything is looked up by a stable key (a page's slug under its parent, an
+event's title, an image's title, a ticket type's name within its event) and created only when
+missing, so a second run creates nothing and existing rows keep their ids. The one thing a
+re-run changes is the demo events' dates: they are set relative to now on every run, so the
+demo always has upcoming events on sale. Ticket types are never rewritten (their `sold`
+counters belong to `ticketing.inventory`).
+
+Images are drawn locally with Pillow; nothing is downloaded.
+"""
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+
+from home.models import EventIndexPage, EventPage, HomePage, SiteSettings
+from legal.models import CookieConsentSettings, LegalPage
+from ticketing.models import Event, TicketType
+
+IMAGE_SIZE = (1600, 900)
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    "/Library/Fonts/Arial Bold.ttf",
+)
+
+
+@dataclass(frozen=True)
+class DemoTicketType:
+    name: str
+    price: str
+    capacity: int
+    description: str = ""
+    max_per_order: int = 10
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    title: str
+    venue: str
+    weeks_ahead: float
+    summary: str
+    colours: tuple
+    ticket_types: tuple
+    capacity: int | None = None
+    duration_hours: float = 2.5
+    body: tuple = field(default_factory=tuple)
+    quote: tuple = ("", "")
+
+
+EVENTS = (
+    DemoEvent(
+        title="Island Strings: A Summer Serenade",
+        venue="Jersey Opera House, Gloucester Street, St Helier",
+        weeks_ahead=2,
+        summary="A chamber orchestra evening of Vivaldi, Elgar and Piazzolla in the island's "
+        "Edwardian theatre.",
+        colours=((28, 42, 94), (196, 120, 64)),
+        ticket_types=(
+            DemoTicketType("Stalls", "32.00", 300, "Ground floor, unreserved"),
+            DemoTicketType("Standard", "25.00", 200, "Circle, unreserved"),
+            DemoTicketType("Concession", "18.50", 80, "Under 18s, students and over 65s; bring ID"),
+        ),
+        body=(
+            "Twenty-two players from across the Channel Islands open the summer season with "
+            "Vivaldi's <i>Summer</i>, Elgar's Serenade for Strings and Piazzolla's tangos.",
+            "Doors open at 18:45. The bar serves drinks in the interval and you can order "
+            "them before the performance.",
+        ),
+        quote=("The warmest sound you will hear in St Helier this year.", "Jersey Evening Review"),
+    ),
+    DemoEvent(
+        title="Comedy Night at the Arts Centre",
+        venue="Jersey Arts Centre, Phillips Street, St Helier",
+        weeks_ahead=3,
+        summary="Four stand-ups from the UK circuit and a local compère: an evening of new material "
+        "in an intimate room.",
+        colours=((120, 24, 72), (250, 176, 52)),
+        ticket_types=(
+            DemoTicketType("Standard", "18.00", 150, max_per_order=8),
+            DemoTicketType("Concession", "14.00", 40, "Students and over 65s; bring ID", max_per_order=4),
+        ),
+        body=(
+            "Our monthly comedy club brings four acts from the UK circuit to the Benjamin "
+            "Meaker Theatre, with a local compère keeping things moving.",
+            "Recommended for ages 16 and over: expect strong language.",
+        ),
+        quote=("Sharp, silly and properly funny.", "A regular"),
+    ),
+    DemoEvent(
+        title="Fort Regent Live: Harbour Lights",
+        venue="Fort Regent, St Helier",
+        weeks_ahead=5,
+        summary="The island's biggest indoor gig of the summer, with three bands on one stage "
+        "high above the harbour.",
+        colours=((10, 60, 80), (40, 200, 180)),
+        capacity=400,
+        ticket_types=(
+            DemoTicketType("Standing", "25.00", 350, "General admission, standing"),
+            DemoTicketType("Seated balcony", "35.00", 150, "Unreserved balcony seating"),
+            DemoTicketType("VIP", "60.00", 20, "Balcony bar, a drink on arrival and early entry", 4),
+        ),
+        body=(
+            "Three bands, one stage and the best view of the harbour on the island. The hall "
+            "holds 400 people in all: standing and balcony tickets share that limit, so when "
+            "the room is full every ticket type sells out together.",
+            "Step-free access is by the lift from Snow Hill car park.",
+        ),
+        quote=("Fort Regent has not sounded this good in years.", "Island FM listener"),
+    ),
+    DemoEvent(
+        title="Jersey Food & Drink Festival",
+        venue="The Royal Jersey Showground, Trinity",
+        weeks_ahead=7,
+        summary="Island growers, fishermen, cider makers and chefs in one field, with cookery "
+        "demonstrations all afternoon.",
+        colours=((46, 110, 42), (240, 220, 120)),
+        duration_hours=7,
+        ticket_types=(
+            DemoTicketType("Adult day ticket", "12.50", 1000),
+            DemoTicketType("Child (5 to 15)", "6.00", 400, "Under 5s go free and need no ticket"),
+        ),
+        body=(
+            "Taste Jersey Royals, Jersey cream, black butter and this year's cider from more "
+            "than sixty island producers.",
+            "Free buses run from Liberation Station every half hour from 10:30.",
+        ),
+        quote=("Come hungry, leave with a bag full of island food.", "The organisers"),
+    ),
+    DemoEvent(
+        title="Tides: New Writing from Jersey",
+        venue="Jersey Arts Centre, Phillips Street, St Helier",
+        weeks_ahead=8,
+        summary="Three short plays by island writers about the sea, leaving and coming home.",
+        colours=((60, 40, 110), (120, 180, 230)),
+        duration_hours=2,
+        ticket_types=(DemoTicketType("Standard", "15.00", 120),),
+        body=(
+            "Three short plays, chosen from more than forty scripts sent in by island writers, "
+            "directed and performed by local companies.",
+            "Stay after the performance for a conversation with the writers.",
+        ),
+        quote=("Small stories that hold the whole island.", "Selection panel"),
+    ),
+)
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo site: home page, events on sale, legal pages, settings."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            home = ensure_home_page()
+            site = ensure_default_site(home)
+            index = ensure_child_page(
+                home,
+                EventIndexPage,
+                slug="whats-on",
+                title="What's on",
+                intro="<p>Music, theatre, comedy and food across the island. Book online; your "
+                "tickets arrive by e-mail with a QR code to show at the door.</p>",
+            )
+            for spec in EVENTS:
+                event = ensure_event(spec)
+                ensure_event_page(index, spec, event)
+            legal = {
+                slug: ensure_child_page(home, LegalPage, slug=slug, title=title, intro=intro, body=body)
+                for title, slug, intro, body in LEGAL_PAGES
+            }
+            ensure_site_settings(site, legal)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo content ready: {EventPage.objects.live().count()} event pages under "
+                f"“{index.title}”, {LegalPage.objects.count()} legal pages."
+            )
+        )
+
+
+# --- Pages -----------------------------------------------------------------------------
+
+
+def ensure_home_page():
+    """The site's HomePage, replacing Wagtail's "Welcome to your new Wagtail site!" page."""
+    home = HomePage.objects.first()
+    if home is not None:
+        return home
+    root = Page.get_first_root_node()
+    slug = "home"
+    welcome = root.get_children().filter(slug="home", content_type=ContentType.objects.get_for_model(Page)).first()
+    if welcome is not None:
+        if welcome.get_children_count():
+            slug = "jersey-events"  # someone built on the welcome page: keep it, add ours beside it
+        else:
+            # Deleting it also deletes the default Site (its root page); ensure_default_site
+            # makes a new one pointing at our home page.
+            welcome.delete()
+    home = root.add_child(
+        instance=HomePage(
+            title="Jersey Events",
+            slug=slug,
+            hero_title="Live in Jersey",
+            hero_text="Concerts, comedy, theatre and festivals across the island. Book in a minute.",
+            hero_image=ensure_image("Demo: Live in Jersey", ((16, 40, 70), (220, 90, 60)), "Live in Jersey"),
+            intro="<p>Jersey Events sells tickets for island venues, from the Opera House to "
+            "the Showground. Pay securely by card; your tickets arrive by e-mail.</p>",
+        )
+    )
+    home.save_revision().publish()
+    return home
+
+
+def ensure_default_site(home):
+    """Point Wagtail's default Site (the one any host name reaches) at the home page."""
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        site = Site.objects.create(
+            hostname="localhost", port=80, site_name="Jersey Events", root_page=home, is_default_site=True
+        )
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.save()
+    return site
+
+
+def ensure_child_page(parent, page_class, slug, **fields):
+    """The live child of `parent` with this slug, created and published if missing."""
+    page = page_class.objects.child_of(parent).filter(slug=slug).first()
+    if page is None:
+        page = parent.add_child(instance=page_class(slug=slug, **fields))
+        page.save_revision().publish()
+    return page
+
+
+def ensure_event_page(index, spec, event):
+    slug = slugify(spec.title)
+    page = EventPage.objects.child_of(index).filter(slug=slug).first()
+    if page is not None:
+        return page
+    image = ensure_image(f"Demo: {spec.title}", spec.colours, spec.title)
+    detail = ensure_image(f"Demo: {spec.title} (detail)", tuple(reversed(spec.colours)), spec.venue.split(",")[0])
+    page = index.add_child(
+        instance=EventPage(
+            title=spec.title,
+            slug=slug,
+            event=event,
+            summary=spec.summary,
+            hero_image=image,
+            body=json.dumps(event_body(spec, detail)),
+        )
+    )
+    page.save_revision().publish()
+    return page
+
+
+def event_body(spec, image):
+    """StreamField content in its stored form: paragraphs, a quote and an image."""
+    first, *rest = spec.body
+    blocks = [{"type": "paragraph", "value": f"<p>{first}</p>"}]
+    if spec.quote[0]:
+        blocks.append({"type": "quote", "value": {"quote": spec.quote[0], "attribution": spec.quote[1]}})
+    blocks.append({"type": "image", "value": {"image": image.pk, "caption": spec.venue}})
+    blocks.extend({"type": "paragraph", "value": f"<p>{text}</p>"} for text in rest)
+    return blocks
+
+
+# --- Catalogue ---------------------------------------------------------------------------
+
+
+def event_schedule(spec, now=None):
+    """Start, end and sales window relative to now: 19:30 island time, weeks from today."""
+    now = now or timezone.now()
+    day = (timezone.localtime(now) + timedelta(weeks=spec.weeks_ahead)).date()
+    start_time = time(11, 0) if spec.duration_hours > 5 else time(19, 30)
+    starts_at = timezone.make_aware(datetime.combine(day, start_time))
+    return {
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=spec.duration_hours),
+        "sales_start": now - timedelta(days=7),
+        "sales_end": None,
+    }
+
+
+def ensure_event(spec):
+    """The event titled `spec.title`, on sale, with its dates moved to be upcoming again.
+
+    An existing event keeps its id and its ticket types; only its schedule and status are
+    written, by name, so its `sold` counter is untouched.
+    """
+    schedule = event_schedule(spec)
+    event = Event.objects.filter(title=spec.title).order_by("pk").first()
+    if event is None:
+        event = Event.objects.create(
+            title=spec.title,
+            venue=spec.venue,
+            capacity=spec.capacity,
+            status=Event.Status.ON_SALE,
+            currency="GBP",
+            **schedule,
+        )
+    else:
+        for name, value in schedule.items():
+            setattr(event, name, value)
+        event.status = Event.Status.ON_SALE
+        event.save(update_fields=[*schedule, "status", "updated_at"])
+    for position, ticket_type in enumerate(spec.ticket_types):
+        TicketType.objects.get_or_create(
+            event=event,
+            name=ticket_type.name,
+            defaults={
+                "price": Decimal(ticket_type.price),
+                "capacity": ticket_type.capacity,
+                "description": ticket_type.description,
+                "max_per_order": ticket_type.max_per_order,
+                "sort_order": position,
+            },
+        )
+    return event
+
+
+# --- Settings ----------------------------------------------------------------------------
+
+
+def ensure_site_settings(site, legal_pages):
+    """Footer links to the legal pages and the cookie banner's policy link, if not set yet."""
+    site_settings = SiteSettings.for_site(site)
+    if not site_settings.footer_links:
+        site_settings.footer_links = json.dumps(
+            [
+                {"type": "link", "value": {"label": page.title, "page": page.pk}}
+                for page in (legal_pages["terms"], legal_pages["privacy"], legal_pages["cookies"])
+            ]
+        )
+        site_settings.save()
+    cookie_settings = CookieConsentSettings.for_site(site)
+    if cookie_settings.policy_page_id is None:
+        cookie_settings.policy_page = legal_pages["cookies"]
+        cookie_settings.save()
+
+
+# --- Images ------------------------------------------------------------------------------
+
+
+def ensure_image(title, colours, caption):
+    """A Wagtail image with this title, drawn with Pillow the first time it is asked for."""
+    image_model = get_image_model()
+    image = image_model.objects.filter(title=title).first()
+    if image is None:
+        content = draw_poster(colours, caption, seed=title)
+        image = image_model(title=title, file=ImageFile(content, name=f"{slugify(title)}.jpg"))
+        image.save()
+    return image
+
+
+def draw_poster(colours, caption, seed):
+    """A 16:9 poster: a diagonal gradient, soft circles and the caption. Returns JPEG bytes."""
+    width, height = IMAGE_SIZE
+    top, bottom = colours
+    gradient = PILImage.linear_gradient("L").rotate(-30, expand=True).resize(IMAGE_SIZE)
+    canvas = PILImage.composite(
+        PILImage.new("RGB", IMAGE_SIZE, bottom), PILImage.new("RGB", IMAGE_SIZE, top), gradient
+    )
+    overlay = PILImage.new("RGBA", IMAGE_SIZE, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    rng = random.Random(seed)  # the same title always draws the same picture
+    for _ in range(9):
+        radius = rng.randint(80, 320)
+        x, y = rng.randint(0, width), rng.randint(0, height)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, rng.randint(18, 48)))
+    draw.rectangle((0, height - 220, width, height), fill=(0, 0, 0, 110))
+    canvas = PILImage.alpha_composite(canvas.convert("RGBA"), overlay)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((80, height - 170), caption, font=fitted_font(draw, caption, width - 160), fill=(255, 255, 255))
+    draw.text((82, height - 62), "Jersey Events", font=poster_font(34), fill=(255, 255, 255, 210))
+    buffer = BytesIO()
+    canvas.convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer
+
+
+def fitted_font(draw, text, max_width, size=84):
+    """The largest font, from `size` down, in which `text` fits `max_width` pixels."""
+    while size > 24 and draw.textlength(text, font=poster_font(size)) > max_width:
+        size -= 4
+    return poster_font(size)
+
+
+def poster_font(size):
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).exists():
+            return ImageFont.truetype(candidate, size)
+    return ImageFont.load_default(size=size)

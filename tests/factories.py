@@ -1,0 +1,68 @@
+"""Building blocks for tests: a site with an events index, events with ticket types, orders.
+
+Plain functions rather than a factory library: each says exactly what it makes.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from home.models import EventIndexPage, EventPage, HomePage
+from ticketing.models import Event, TicketType
+
+
+def home_page():
+    """The default site's HomePage, created (replacing Wagtail's welcome page) if needed."""
+    existing = HomePage.objects.first()
+    if existing:
+        return existing
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=HomePage(title="Jersey Events", slug="home-test"))
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True, site_name="Jersey Events")
+    else:
+        site.root_page = home
+        site.save()
+    return home
+
+
+def events_index():
+    existing = EventIndexPage.objects.first()
+    if existing:
+        return existing
+    return home_page().add_child(instance=EventIndexPage(title="What's on", slug="whats-on"))
+
+
+def make_event(title="Summer Concert", *, capacity=None, types=(("Standard", "25.00", 100),), **fields):
+    """An on-sale event starting in three weeks, with (name, price, capacity) ticket types."""
+    now = timezone.now()
+    event = Event.objects.create(
+        title=title,
+        venue=fields.pop("venue", "Jersey Opera House"),
+        starts_at=fields.pop("starts_at", now + timedelta(days=21)),
+        sales_start=fields.pop("sales_start", now - timedelta(days=1)),
+        status=fields.pop("status", Event.Status.ON_SALE),
+        capacity=capacity,
+        **fields,
+    )
+    for position, (name, price, type_capacity) in enumerate(types):
+        TicketType.objects.create(
+            event=event, name=name, price=Decimal(price), capacity=type_capacity, sort_order=position
+        )
+    return event
+
+
+def make_event_page(event, **fields):
+    page = EventPage(
+        title=event.title, slug=fields.pop("slug", f"event-{event.pk}"), event=event,
+        summary=fields.pop("summary", "A night to remember."), **fields,
+    )
+    events_index().add_child(instance=page)
+    return page
+
+
+def ticket_types(event):
+    return list(event.ticket_types.order_by("pk"))

@@ -1,0 +1,162 @@
+"""Reserve and release tickets: the only code that changes the `sold` counters.
+
+Every change is a conditional UPDATE evaluated by the database (`sold + n <= capacity`), so
+two buyers can never both take the last seat, on PostgreSQL or SQLite, whatever the
+concurrency. Rows are always touched in the same order (the event first, then its ticket
+types by id) so that concurrent transactions queue behind each other instead of deadlocking.
+No network call may happen while these locks are held: callers commit before calling SumUp.
+
+Release is tied to an order's state change, made with its own conditional UPDATE
+(`WHERE status IN (...)`), so a hold is released exactly once however many expiry runs,
+payments and cancellations race for it.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+
+from ticketing.models import Event, Order, OrderLine, Ticket, TicketType
+
+logger = logging.getLogger(__name__)
+
+
+class SoldOut(Exception):
+    """Not enough tickets left. `ticket_type` is None when the event-wide limit was hit."""
+
+    def __init__(self, ticket_type=None):
+        self.ticket_type = ticket_type
+        if ticket_type is None:
+            message = "Sorry, there are not enough tickets left for this event."
+        else:
+            message = f"Sorry, there are not enough {ticket_type.name} tickets left."
+        super().__init__(message)
+
+
+def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
+    """Take `quantities` ({ticket type id: n}) from the stock of one event, all or nothing.
+
+    Raises SoldOut (and changes nothing) if any type, or the event as a whole, lacks stock.
+    """
+    quantities = {type_id: n for type_id, n in quantities.items() if n}
+    if not quantities:
+        return
+    with transaction.atomic():
+        total = sum(quantities.values())
+        taken = Event.objects.filter(
+            Q(capacity__isnull=True) | Q(capacity__gte=F("sold") + total), pk=event_id
+        ).update(sold=F("sold") + total)
+        if not taken:
+            raise SoldOut()
+        for type_id in sorted(quantities):
+            n = quantities[type_id]
+            taken = TicketType.objects.filter(
+                pk=type_id, event_id=event_id, capacity__gte=F("sold") + n
+            ).update(sold=F("sold") + n)
+            if not taken:
+                raise SoldOut(TicketType.objects.filter(pk=type_id).first())
+
+
+def _release(event_id: int, quantities: dict[int, int]) -> None:
+    """Give `quantities` back to stock. Only called after a state change that owned them."""
+    quantities = {type_id: n for type_id, n in quantities.items() if n}
+    if not quantities:
+        return
+    Event.objects.filter(pk=event_id).update(sold=F("sold") - sum(quantities.values()))
+    for type_id in sorted(quantities):
+        TicketType.objects.filter(pk=type_id).update(sold=F("sold") - quantities[type_id])
+
+
+def order_quantities(order: Order) -> dict[int, int]:
+    return dict(order.lines.values_list("ticket_type_id", "quantity"))
+
+
+def end_hold(order: Order, new_status: str, *, from_statuses: Iterable[str] = (Order.Status.PENDING,)) -> bool:
+    """Move a holding order to a non-holding state and release its tickets, exactly once.
+
+    Returns False (and changes nothing) when the order was no longer in `from_statuses`:
+    someone else (a payment, another expiry run) got there first.
+    """
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status__in=list(from_statuses)).update(status=new_status)
+        if not changed:
+            return False
+        _release(order.event_id, order_quantities(order))
+    previous = order.status
+    order.status = new_status
+    logger.info(
+        "order state changed",
+        extra={"order": order.reference, "old_state": previous, "new_state": new_status, "cause": "hold ended"},
+    )
+    return True
+
+
+def release_tickets(tickets: Iterable[Ticket]) -> None:
+    """Give voided tickets' seats back (a refund). The caller voids them in the same transaction."""
+    by_event: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for ticket in tickets:
+        by_event[ticket.ticket_type.event_id][ticket.ticket_type_id] += 1
+    for event_id in sorted(by_event):
+        _release(event_id, dict(by_event[event_id]))
+
+
+def held_counts() -> dict[int, int]:
+    """What each ticket type's `sold` should be, computed from the orders themselves.
+
+    Pending orders hold their lines' quantities; paid (and partly refunded) orders hold their
+    tickets that are not voided.
+    """
+    held: dict[int, int] = defaultdict(int)
+    pending = (
+        OrderLine.objects.filter(order__status=Order.Status.PENDING)
+        .values("ticket_type_id")
+        .annotate(n=Sum("quantity"))
+    )
+    for row in pending:
+        held[row["ticket_type_id"]] += row["n"]
+    issued = (
+        Ticket.objects.filter(
+            order__status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED], voided_at__isnull=True
+        )
+        .values("ticket_type_id")
+        .annotate(n=Count("id"))
+    )
+    for row in issued:
+        held[row["ticket_type_id"]] += row["n"]
+    return held
+
+
+def check_inventory(fix: bool = False) -> list[dict]:
+    """Compare every `sold` counter with the orders; optionally set it right.
+
+    A counter can drift where a ledger cannot (a bug, a hand-edited row); this is how we
+    notice. Returns one dict per difference found.
+    """
+    differences = []
+    with transaction.atomic():
+        # Lock the counters first, then count: no sale can slip in between.
+        events = {e.pk: e for e in Event.objects.select_for_update().order_by("pk")}
+        types = list(TicketType.objects.select_for_update().order_by("pk"))
+        held = held_counts()
+        event_totals: dict[int, int] = defaultdict(int)
+        for ticket_type in types:
+            expected = held.get(ticket_type.pk, 0)
+            event_totals[ticket_type.event_id] += expected
+            if ticket_type.sold != expected:
+                differences.append(
+                    {"kind": "ticket_type", "id": ticket_type.pk, "name": str(ticket_type),
+                     "sold": ticket_type.sold, "expected": expected}
+                )
+                if fix:
+                    TicketType.objects.filter(pk=ticket_type.pk).update(sold=expected)
+        for event_id, event in events.items():
+            expected = event_totals.get(event_id, 0)
+            if event.sold != expected:
+                differences.append(
+                    {"kind": "event", "id": event_id, "name": event.title, "sold": event.sold, "expected": expected}
+                )
+                if fix:
+                    Event.objects.filter(pk=event_id).update(sold=expected)
+    return differences

@@ -1,0 +1,129 @@
+"""Buyer-facing ticketing views. Each parses input, calls one service, renders the result."""
+
+import logging
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from ticketing import checkout, fraud
+from ticketing.forms import CheckoutForm
+from ticketing.models import Event, Order, Payment
+from ticketing.payments import sumup
+from ticketing.payments.confirmation import refresh_payment
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip_key(group, request):
+    return fraud.client_ip(request) or "unknown"
+
+
+def checkout_rate(group, request):
+    return settings.CHECKOUT_RATE_LIMIT
+
+
+def _event_page_response(request, event, form, status):
+    """Show the event page again with the buyer's form, its errors and what they typed."""
+    page = event.pages.live().specific().first()
+    if page is None:
+        raise Http404("This event has no page.")
+    context = page.get_context(request)
+    context["checkout_form"] = form
+    return render(request, page.get_template(request), context, status=status)
+
+
+@require_POST
+@ratelimit(key=client_ip_key, rate=checkout_rate, block=True)
+def checkout_view(request, event_id):
+    user_agent = request.headers.get("User-Agent", "")
+    if fraud.is_bot(user_agent):
+        return render(request, "ticketing/refused.html", status=403)
+    event = get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
+    form = CheckoutForm(request.POST, event=event, ticket_types=event.ticket_types.all())
+    if not form.is_valid():
+        return _event_page_response(request, event, form, status=400)
+    buyer = checkout.Buyer(
+        name=form.cleaned_data["name"],
+        email=form.cleaned_data["email"],
+        ip=fraud.client_ip(request),
+        user_agent=user_agent,
+    )
+    try:
+        order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])
+        payment = checkout.start_payment(order)
+    except (checkout.CheckoutRefused, checkout.PaymentUnavailable) as refused:
+        form.add_error(None, str(refused))
+        return _event_page_response(request, event, form, status=409)
+    return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+def _payment_state(order, latest):
+    """What the buyer should be told, as a word the template switches on."""
+    if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+        return "paid"
+    if order.status == Order.Status.PENDING:
+        if not order.is_hold_active:
+            return "expired"
+        if latest is None or latest.status in (Payment.Status.FAILED, Payment.Status.EXPIRED):
+            return "failed"
+        return "confirming"
+    return {
+        Order.Status.EXPIRED: "expired",
+        Order.Status.CANCELLED: "expired",
+        Order.Status.REFUNDED: "refunded",
+        Order.Status.NEEDS_REVIEW: "review",
+    }.get(order.status, "review")
+
+
+@require_GET
+@never_cache
+def order_view(request, token):
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    latest = order.payments.first()
+    if order.status == Order.Status.PENDING and latest is not None:
+        try:
+            refresh_payment(latest)
+            order.refresh_from_db()
+            latest.refresh_from_db()
+        except sumup.SumUpError:
+            # SumUp is slow or down: say we are still confirming, and look again shortly.
+            logger.warning("could not refresh payment", extra={"order": order.reference})
+    state = _payment_state(order, latest)
+    tickets = order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
+    response = render(
+        request,
+        "ticketing/order_detail.html",
+        {
+            "order": order,
+            "event": order.event,
+            "lines": order.lines.select_related("ticket_type"),
+            "payment": latest,
+            "state": state,
+            "tickets": tickets,
+            "refresh_seconds": 5 if state == "confirming" else None,
+        },
+    )
+    # The URL is the secret that shows this order: never leak it to another site.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_POST
+def pay_again_view(request, token):
+    """A new SumUp checkout for the same order, while its hold lasts."""
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    try:
+        payment = checkout.start_payment(order)
+    except checkout.PaymentUnavailable as refused:
+        return render(
+            request,
+            "ticketing/order_detail.html",
+            {"order": order, "event": order.event, "lines": order.lines.select_related("ticket_type"),
+             "state": _payment_state(order, order.payments.first()), "error": str(refused)},
+            status=409,
+        )
+    return HttpResponseRedirect(payment.hosted_checkout_url, status=303)

@@ -1,0 +1,351 @@
+"""Staff admin for ticketing: the "Ticketing" menu (wagtail-modeladmin).
+
+Keep this module thin. It lists, shows and edits catalogue data; anything that changes money,
+inventory or an order's state belongs in a service module (inventory, checkout, refunds) that
+an admin action calls, never in a form's save() here.
+
+Two rules shape the classes below:
+
+* Every list renders in a fixed number of queries whatever its length: each admin names the
+  relations its columns read (`list_select_related`) or prefetches them in `get_queryset`.
+* Records written by the payment flow (orders, tickets, payments, webhooks, refunds) are
+  evidence, not documents: they are read-only here, except a buyer's contact details.
+"""
+
+from django.db import transaction
+from django.db.models import Prefetch
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.views import InspectView
+
+from ticketing.models import Event, Order, Payment, Refund, Ticket, WebhookEvent
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """List and inspect only: no add, edit or delete buttons, and their URLs answer 403."""
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class NoCreateOrDeletePermissionHelper(ReadOnlyPermissionHelper):
+    """Editable by staff with the change permission, but never created or deleted here."""
+
+    def user_can_edit_obj(self, user, obj):
+        return PermissionHelper.user_can_edit_obj(self, user, obj)
+
+
+def money(amount, currency):
+    return f"{amount:,.2f} {currency}"
+
+
+# --- Events -------------------------------------------------------------------------------
+
+
+class EventForm(WagtailAdminModelForm):
+    """An event and its ticket types, validated and saved as one unit.
+
+    Field rules (dates, currency, capacity below sold) live in `Event.clean()` and
+    `TicketType.clean()`, which the model forms run; this form adds only the rules that need
+    the event and its ticket types together.
+    """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        ticket_types = self.formsets["ticket_types"]
+        if cleaned_data.get("status") == Event.Status.ON_SALE and not self._kept_forms(ticket_types):
+            self.add_error("status", "An event on sale needs at least one ticket type.")
+        for form in ticket_types.deleted_forms:
+            if form.instance.pk and form.instance.order_lines.exists():
+                self.add_error(
+                    None,
+                    f"“{form.instance.name}” has orders and cannot be deleted; "
+                    "lower its capacity to what is sold to stop sales instead.",
+                )
+        return cleaned_data
+
+    @staticmethod
+    def _kept_forms(formset):
+        deleted = set(formset.deleted_forms)
+        return [
+            form
+            for form in formset.forms
+            if form not in deleted and (form.instance.pk or form.has_changed())
+        ]
+
+    def save(self, commit=True):
+        """Save the event and its ticket types in one transaction.
+
+        `Event.save()` names its columns (`update_fields`) on update so that a stale form
+        never writes `sold`; modelcluster only commits child relations that are named there
+        too, so on an edit the ticket types are committed explicitly here. Each one is then
+        saved by `TicketType.save()`, which leaves `sold` out in the same way. The commit is
+        a no-op when the model has already committed the relation.
+        """
+        with transaction.atomic():
+            instance = super().save(commit=commit)
+            if commit:
+                instance.ticket_types.commit()
+        return instance
+
+
+class EventAdmin(ModelAdmin):
+    model = Event
+    menu_label = "Events"
+    menu_icon = "date"
+    list_display = ("title", "starts_at", "venue", "status", "sales_state_display", "tickets_sold")
+    list_filter = ("status", "venue")
+    search_fields = ("title", "venue")
+    ordering = ("-starts_at",)
+    inspect_view_enabled = True
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("venue"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="When"),
+        MultiFieldPanel(
+            [
+                FieldPanel("status"),
+                FieldRowPanel([FieldPanel("sales_start"), FieldPanel("sales_end")]),
+                FieldRowPanel([FieldPanel("capacity"), FieldPanel("currency")]),
+                FieldPanel("sold", read_only=True, heading="Tickets sold or held (all types)"),
+            ],
+            heading="Sales",
+        ),
+        InlinePanel(
+            "ticket_types",
+            heading="Ticket types",
+            label="Ticket type",
+            panels=[
+                FieldRowPanel([FieldPanel("name"), FieldPanel("price")]),
+                FieldPanel("description"),
+                FieldRowPanel([FieldPanel("capacity"), FieldPanel("max_per_order")]),
+                FieldPanel("sold", read_only=True, heading="Sold or held"),
+            ],
+        ),
+    ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=EventForm)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("ticket_types")
+
+    @staticmethod
+    def _ticket_types(event):
+        return list(event.ticket_types.all())  # prefetched by get_queryset
+
+    def sales_state_display(self, event):
+        return event.sales_state(ticket_types=self._ticket_types(event)).label
+
+    sales_state_display.short_description = "Sales"
+
+    def tickets_sold(self, event):
+        types = self._ticket_types(event)
+        sold = sum(t.sold for t in types)
+        capacity = sum(t.capacity for t in types)
+        if event.capacity is not None:
+            capacity = min(capacity, event.capacity)
+        return f"{sold} / {capacity}"
+
+    tickets_sold.short_description = "Sold / capacity"
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class OrderContactForm(WagtailAdminModelForm):
+    """Staff may correct a buyer's name and e-mail (so a resend reaches them), nothing else.
+
+    The save writes only the fields this form shows: a full-row save of an order loaded a
+    moment ago would write back a stale status over a payment confirmed in the meantime.
+    """
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        if commit:
+            instance.save(update_fields=[*self._meta.fields, "updated_at"])
+        return instance
+
+
+class OrderInspectView(InspectView):
+    """The order with its lines, payments (and their refunds) and tickets, in a few queries."""
+
+    def get_context_data(self, **kwargs):
+        order = self.instance
+        return super().get_context_data(
+            lines=order.lines.select_related("ticket_type"),
+            payments=order.payments.prefetch_related(
+                Prefetch("refunds", queryset=Refund.objects.select_related("requested_by"))
+            ),
+            tickets=order.tickets.select_related("ticket_type"),
+            **kwargs,
+        )
+
+
+class OrderAdmin(ModelAdmin):
+    model = Order
+    menu_label = "Orders"
+    menu_icon = "list-ul"
+    permission_helper_class = NoCreateOrDeletePermissionHelper
+    inspect_view_enabled = True
+    inspect_view_class = OrderInspectView
+    list_display = ("reference", "event", "status", "total_display", "created_at")
+    list_filter = ("status", "event")
+    list_select_related = ("event",)
+    search_fields = ("reference", "email")
+    ordering = ("-created_at",)
+    inspect_view_fields = (
+        "reference",
+        "status",
+        "event",
+        "name",
+        "email",
+        "total",
+        "currency",
+        "created_at",
+        "expires_at",
+        "paid_at",
+        "risk_flags",
+        "created_ip",
+        "user_agent",
+    )
+    panels = [
+        FieldPanel("reference", read_only=True),
+        FieldPanel("status", read_only=True),
+        FieldPanel("total", read_only=True),
+        FieldPanel("name"),
+        FieldPanel("email"),
+    ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=OrderContactForm)
+
+    def total_display(self, order):
+        return money(order.total, order.currency)
+
+    total_display.short_description = "Total"
+    total_display.admin_order_field = "total"
+
+
+# --- Read-only records -------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    permission_helper_class = ReadOnlyPermissionHelper
+    inspect_view_enabled = True
+
+
+class TicketAdmin(ReadOnlyAdmin):
+    model = Ticket
+    menu_label = "Tickets"
+    menu_icon = "tag"
+    list_display = ("code_display", "ticket_type_name", "event", "order", "checked_in_at", "voided_at")
+    list_filter = ("ticket_type__event",)
+    list_select_related = ("order", "ticket_type__event")
+    search_fields = ("code", "order__reference")
+    ordering = ("-created_at",)
+    inspect_view_fields = ("code", "order", "ticket_type", "created_at", "checked_in_at", "voided_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "ticket_type__event", "checked_in_by")
+
+    def ticket_type_name(self, ticket):
+        return ticket.ticket_type.name
+
+    ticket_type_name.short_description = "Ticket type"
+
+    def event(self, ticket):
+        return ticket.ticket_type.event
+
+    def code_display(self, ticket):
+        return ticket.display_code
+
+    code_display.short_description = "Code"
+
+
+class PaymentAdmin(ReadOnlyAdmin):
+    model = Payment
+    menu_label = "Payments"
+    menu_icon = "form"
+    list_display = ("checkout_reference", "order", "amount_display", "status", "transaction_code", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("order",)
+    search_fields = ("checkout_reference", "checkout_id", "transaction_id", "transaction_code", "order__reference")
+    ordering = ("-created_at",)
+    inspect_view_fields = (
+        "order",
+        "checkout_id",
+        "checkout_reference",
+        "transaction_id",
+        "transaction_code",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+        "updated_at",
+        "raw",
+    )
+
+    def amount_display(self, payment):
+        return money(payment.amount, payment.currency)
+
+    amount_display.short_description = "Amount"
+    amount_display.admin_order_field = "amount"
+
+
+class WebhookEventAdmin(ReadOnlyAdmin):
+    model = WebhookEvent
+    menu_label = "Webhook events"
+    menu_icon = "resubmit"
+    list_display = ("received_at", "event_type", "checkout_id", "outcome", "signed", "deliveries")
+    list_filter = ("outcome", "signed")
+    search_fields = ("checkout_id", "dedupe_key")
+    ordering = ("-received_at",)
+
+
+class RefundAdmin(ReadOnlyAdmin):
+    model = Refund
+    menu_label = "Refunds"
+    menu_icon = "rotate"
+    list_display = ("order_reference", "amount", "status", "requested_by", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("payment__order", "requested_by")
+    search_fields = ("payment__order__reference", "provider_reference")
+    ordering = ("-created_at",)
+    inspect_view_fields = (
+        "payment",
+        "amount",
+        "status",
+        "provider_reference",
+        "reason",
+        "requested_by",
+        "error",
+        "created_at",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__order", "requested_by")
+
+    def order_reference(self, refund):
+        return refund.payment.order.reference
+
+    order_reference.short_description = "Order"
+
+
+class TicketingGroup(ModelAdminGroup):
+    menu_label = "Ticketing"
+    menu_icon = "tag"
+    menu_order = 200
+    items = (EventAdmin, OrderAdmin, TicketAdmin, PaymentAdmin, RefundAdmin, WebhookEventAdmin)
+
+
+modeladmin_register(TicketingGroup)
