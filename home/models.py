@@ -14,6 +14,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
+from home.page_cache import cache_this_page
 from ticketing.models import Event, TicketType
 
 EVENTS_PER_PAGE = 12
@@ -60,7 +61,21 @@ def upcoming_event_pages(parent=None):
     )
 
 
-class HomePage(Page):
+class CachedPage(Page):
+    """A page whose rendered HTML may be served from the cache (see home.page_cache)."""
+
+    cached_event_field = None
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        event_id = getattr(self, self.cached_event_field) if self.cached_event_field else None
+        cache_this_page(request, event_id)
+        return super().serve(request, *args, **kwargs)
+
+
+class HomePage(CachedPage):
     hero_title = models.CharField(max_length=120, default="Live in Jersey")
     hero_text = models.CharField(max_length=255, blank=True)
     hero_image = models.ForeignKey(
@@ -82,7 +97,7 @@ class HomePage(Page):
         return context
 
 
-class EventIndexPage(Page):
+class EventIndexPage(CachedPage):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -99,7 +114,7 @@ class EventIndexPage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(CachedPage):
     event = models.ForeignKey(
         "ticketing.Event",
         on_delete=models.PROTECT,
@@ -120,6 +135,7 @@ class EventPage(Page):
     ]
     parent_page_types = ["home.EventIndexPage"]
     subpage_types = []
+    cached_event_field = "event_id"
 
     def get_context(self, request, *args, **kwargs):
         from ticketing.forms import CheckoutForm

@@ -7,8 +7,10 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from home.models import CachedPage
 
-class LegalPage(Page):
+
+class LegalPage(CachedPage):
     """Terms of Service, Privacy Policy, Cookie Policy: written and published by editors."""
 
     intro = models.CharField(max_length=300, blank=True)

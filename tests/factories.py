@@ -6,8 +6,9 @@ Plain functions rather than a factory library: each says exactly what it makes.
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from home.models import EventIndexPage, EventPage, HomePage
 from ticketing.models import Event, TicketType
@@ -18,7 +19,9 @@ def home_page():
     existing = HomePage.objects.first()
     if existing:
         return existing
-    root = Page.get_first_root_node()
+    # Transactional tests flush the tables, including what Wagtail's migrations made.
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     home = root.add_child(instance=HomePage(title="Jersey Events", slug="home-test"))
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
 from ticketing.models import Event, Order, OrderLine, Ticket, TicketType
+from ticketing.signals import availability_changed
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ class SoldOut(Exception):
         else:
             message = f"Sorry, there are not enough {ticket_type.name} tickets left."
         super().__init__(message)
+
+
+def _announce_change(event_id: int) -> None:
+    """Tell listeners (the page cache) once the change is committed and visible to others."""
+    transaction.on_commit(lambda: availability_changed.send(sender=Event, event_id=event_id))
 
 
 def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
@@ -57,6 +63,7 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
             ).update(sold=F("sold") + n)
             if not taken:
                 raise SoldOut(TicketType.objects.filter(pk=type_id).first())
+        _announce_change(event_id)
 
 
 def _release(event_id: int, quantities: dict[int, int]) -> None:
@@ -67,6 +74,7 @@ def _release(event_id: int, quantities: dict[int, int]) -> None:
     Event.objects.filter(pk=event_id).update(sold=F("sold") - sum(quantities.values()))
     for type_id in sorted(quantities):
         TicketType.objects.filter(pk=type_id).update(sold=F("sold") - quantities[type_id])
+    _announce_change(event_id)
 
 
 def order_quantities(order: Order) -> dict[int, int]:

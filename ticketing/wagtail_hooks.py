@@ -76,9 +76,7 @@ class EventForm(WagtailAdminModelForm):
     def _kept_forms(formset):
         deleted = set(formset.deleted_forms)
         return [
-            form
-            for form in formset.forms
-            if form not in deleted and (form.instance.pk or form.has_changed())
+            form for form in formset.forms if form not in deleted and (form.instance.pk or form.has_changed())
         ]
 
     def save(self, commit=True):
@@ -276,10 +274,23 @@ class PaymentAdmin(ReadOnlyAdmin):
     model = Payment
     menu_label = "Payments"
     menu_icon = "form"
-    list_display = ("checkout_reference", "order", "amount_display", "status", "transaction_code", "created_at")
+    list_display = (
+        "checkout_reference",
+        "order",
+        "amount_display",
+        "status",
+        "transaction_code",
+        "created_at",
+    )
     list_filter = ("status",)
     list_select_related = ("order",)
-    search_fields = ("checkout_reference", "checkout_id", "transaction_id", "transaction_code", "order__reference")
+    search_fields = (
+        "checkout_reference",
+        "checkout_id",
+        "transaction_id",
+        "transaction_code",
+        "order__reference",
+    )
     ordering = ("-created_at",)
     inspect_view_fields = (
         "order",

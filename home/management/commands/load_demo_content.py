@@ -11,6 +11,7 @@ Images are drawn locally with Pillow; nothing is downloaded.
 """
 
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -160,6 +161,7 @@ EVENTS = (
     ),
 )
 
+
 class Command(BaseCommand):
     help = "Create (or complete) the demo site: home page, events on sale, legal pages, settings."
 
@@ -179,7 +181,15 @@ class Command(BaseCommand):
                 event = ensure_event(spec)
                 ensure_event_page(index, spec, event)
             legal = {
-                slug: ensure_child_page(home, LegalPage, slug=slug, title=title, intro=intro, body=body)
+                slug: ensure_child_page(
+                    home,
+                    LegalPage,
+                    slug=slug,
+                    title=title,
+                    intro=intro,
+                    body=body,
+                    last_reviewed=timezone.localdate(),
+                )
                 for title, slug, intro, body in LEGAL_PAGES
             }
             ensure_site_settings(site, legal)
@@ -201,7 +211,9 @@ def ensure_home_page():
         return home
     root = Page.get_first_root_node()
     slug = "home"
-    welcome = root.get_children().filter(slug="home", content_type=ContentType.objects.get_for_model(Page)).first()
+    welcome = (
+        root.get_children().filter(slug="home", content_type=ContentType.objects.get_for_model(Page)).first()
+    )
     if welcome is not None:
         if welcome.get_children_count():
             slug = "jersey-events"  # someone built on the welcome page: keep it, add ours beside it
@@ -252,7 +264,9 @@ def ensure_event_page(index, spec, event):
     if page is not None:
         return page
     image = ensure_image(f"Demo: {spec.title}", spec.colours, spec.title)
-    detail = ensure_image(f"Demo: {spec.title} (detail)", tuple(reversed(spec.colours)), spec.venue.split(",")[0])
+    detail = ensure_image(
+        f"Demo: {spec.title} (detail)", tuple(reversed(spec.colours)), spec.venue.split(",")[0]
+    )
     page = index.add_child(
         instance=EventPage(
             title=spec.title,
@@ -370,7 +384,11 @@ def draw_poster(colours, caption, seed):
     """A 16:9 poster: a diagonal gradient, soft circles and the caption. Returns JPEG bytes."""
     width, height = IMAGE_SIZE
     top, bottom = colours
-    gradient = PILImage.linear_gradient("L").rotate(-30, expand=True).resize(IMAGE_SIZE)
+    # A large rotated square gradient, cropped at its centre: diagonal, with no empty corners.
+    side = math.ceil(math.hypot(width, height))
+    gradient = PILImage.linear_gradient("L").resize((side, side)).rotate(-30)
+    left, upper = (side - width) // 2, (side - height) // 2
+    gradient = gradient.crop((left, upper, left + width, upper + height))
     canvas = PILImage.composite(
         PILImage.new("RGB", IMAGE_SIZE, bottom), PILImage.new("RGB", IMAGE_SIZE, top), gradient
     )
@@ -380,7 +398,9 @@ def draw_poster(colours, caption, seed):
     for _ in range(9):
         radius = rng.randint(80, 320)
         x, y = rng.randint(0, width), rng.randint(0, height)
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, rng.randint(18, 48)))
+        draw.ellipse(
+            (x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, rng.randint(14, 36))
+        )
     draw.rectangle((0, height - 220, width, height), fill=(0, 0, 0, 110))
     canvas = PILImage.alpha_composite(canvas.convert("RGBA"), overlay)
     draw = ImageDraw.Draw(canvas)
@@ -403,3 +423,140 @@ def poster_font(size):
         if Path(candidate).exists():
             return ImageFont.truetype(candidate, size)
     return ImageFont.load_default(size=size)
+
+
+# --- Legal pages' demo text ----------------------------------------------------------------
+# Plausible starting text for editors to review with a lawyer; it describes what this site
+# actually does (SumUp for cards, tickets by e-mail, only necessary cookies).
+
+TERMS_OF_SERVICE = """
+<h2>Who we are</h2>
+<p>Jersey Events (“we”, “us”) sells tickets on behalf of the organisers of the events listed on
+this site. The organiser named on each event page is responsible for the event itself; we are
+responsible for selling and delivering your tickets.</p>
+<h2>Buying tickets</h2>
+<ul>
+<li>Prices are shown in pounds sterling and include any booking fee. The total you see before
+you pay is the total you are charged.</li>
+<li>When you start a checkout we hold your tickets for 15 minutes. If payment is not completed
+in that time the hold ends and the tickets go back on sale.</li>
+<li>Your order is confirmed when our payment provider, SumUp, confirms the payment. We then
+e-mail your tickets, each with its own QR code. Keep the e-mail: the code is your ticket.</li>
+<li>We may limit how many tickets one person or household can buy for an event, and we may
+cancel orders that break those limits or that we reasonably believe are fraudulent or bought
+for resale; any payment for a cancelled order is refunded in full.</li>
+</ul>
+<h2>At the venue</h2>
+<p>Each ticket admits one person once. Its QR code is checked at the door; a ticket that has
+already been scanned will not be accepted again, so do not share images of your tickets. Venues
+may refuse entry or ask you to leave for safety reasons and may apply their own conditions
+(age limits, bag searches).</p>
+<h2>Refunds, changes and cancellations</h2>
+<ul>
+<li>Tickets cannot be exchanged or refunded unless the event is cancelled, moved to another
+date or venue, or materially changed, or the law gives you that right.</li>
+<li>If an event is cancelled we refund the full price of your tickets to the card you paid
+with, normally within 14 days. If it is rescheduled your tickets remain valid, or you can ask
+for a refund within 14 days of our announcement.</li>
+<li>Because tickets are for a leisure event on a specific date, the 14-day cancellation
+period for distance contracts does not apply to them.</li>
+</ul>
+<h2>Liability</h2>
+<p>Nothing in these terms limits our liability for death or personal injury caused by our
+negligence, for fraud, or for anything else that cannot be limited by law. Otherwise our
+liability to you is limited to the price you paid for your tickets.</p>
+<h2>Law</h2>
+<p>These terms are governed by the law of the Island of Jersey, and the courts of Jersey have
+jurisdiction. Questions? Write to <a href="mailto:hello@jerseyevents.je">hello@jerseyevents.je</a>.</p>
+"""
+
+PRIVACY_POLICY = """
+<p>Jersey Events is the controller of the personal data described here and is registered with
+the Jersey Office of the Information Commissioner. We process personal data under the Data
+Protection (Jersey) Law 2018 and, where they apply, the EU and UK GDPR.</p>
+<h2>What we collect</h2>
+<ul>
+<li><b>Your name and e-mail address</b>, when you buy tickets.</li>
+<li><b>Your order</b>: the event, ticket types, amounts, dates and its reference.</li>
+<li><b>Your IP address and browser (user agent)</b>, recorded with your order.</li>
+<li><b>Payment details</b> are entered on SumUp's secure payment page. We never see or store
+your card number; SumUp tells us whether the payment succeeded and gives us a transaction
+reference.</li>
+</ul>
+<h2>Why we use it</h2>
+<ul>
+<li>To sell and deliver your tickets and let you into the event (performing our contract with
+you).</li>
+<li>To tell you about changes to or cancellation of an event you have tickets for (contract).</li>
+<li>To prevent fraud, ticket touting and abuse of the site, which is why we record IP address
+and browser with each order (our legitimate interest in a safe, fair ticket sale).</li>
+<li>To keep accounting records (a legal obligation).</li>
+</ul>
+<p>We do not sell your data, we do not use it for advertising, and we send no marketing
+unless you have separately asked for it.</p>
+<h2>Who else sees it</h2>
+<p>Our processors, under contract and only to provide their service to us: SumUp (card
+payments), our e-mail delivery provider (sending your tickets), our hosting provider, and our
+error-monitoring service (which receives no names, e-mail or IP addresses). When the site's
+CAPTCHA is switched on, Google reCAPTCHA checks that a person, not a bot, is buying. The
+organiser of your event receives attendance numbers, not your details, unless you agree
+otherwise. Some of these providers may process data outside Jersey, the UK and the EEA; where
+they do, they are covered by adequacy decisions or standard contractual clauses.</p>
+<h2>How long we keep it</h2>
+<ul>
+<li>Orders and payment records: ten years, as Jersey company law requires for accounting
+records. If you ask us to erase your data we remove your name, e-mail, IP address and browser
+from them and keep only the anonymous financial record.</li>
+<li>IP address and browser: until 13 months after the event, then removed from the order.</li>
+<li>E-mails we send you: we keep a record that a message was sent, not its content.</li>
+</ul>
+<h2>Your rights</h2>
+<p>You can ask us for a copy of your data, to correct it, to erase it, to restrict or object to
+how we use it, and to receive it in a portable format. Make a request from the
+“Your data” page or by e-mail; we confirm it is you by writing to the address on the order, and
+we answer within four weeks. You may also complain to the Jersey Office of the Information
+Commissioner (<a href="https://jerseyoic.org">jerseyoic.org</a>).</p>
+<h2>Contact</h2>
+<p>Data protection questions: <a href="mailto:privacy@jerseyevents.je">privacy@jerseyevents.je</a>,
+or write to Jersey Events, St Helier, Jersey.</p>
+"""
+
+COOKIE_POLICY = """
+<p>This site sets only the cookies it needs to work. It uses no advertising or analytics
+cookies.</p>
+<h2>Cookies we set</h2>
+<ul>
+<li><b>csrftoken</b>: protects the forms on this site (checkout included) against forgery.
+Strictly necessary; kept for up to a year.</li>
+<li><b>sessionid</b>: keeps staff signed in to the site's admin, and may hold a short message
+shown to you after a form. Strictly necessary; kept for up to two weeks.</li>
+<li><b>messages</b>: carries a one-off notice (for example “your order has expired”) to the next
+page you see. Strictly necessary; deleted when read.</li>
+<li><b>cookie_consent</b>: remembers your choice in the cookie banner so we do not ask again.
+Kept for a year.</li>
+</ul>
+<h2>Third-party cookies</h2>
+<p>When our CAPTCHA is switched on, Google reCAPTCHA on the checkout form may set its own
+cookies to tell people from bots; see Google's privacy policy. SumUp's payment page, where you
+enter your card, is on SumUp's own site and its cookies are governed by SumUp's policy.</p>
+<h2>Your choices</h2>
+<p>You can delete or block cookies in your browser settings. If you block the strictly
+necessary cookies, checkout will not work. You can change your banner choice at any time by
+deleting the cookie_consent cookie.</p>
+"""
+
+LEGAL_PAGES = (
+    (
+        "Terms of Service",
+        "terms",
+        "The terms that apply when you buy tickets from Jersey Events.",
+        TERMS_OF_SERVICE,
+    ),
+    (
+        "Privacy Policy",
+        "privacy",
+        "What personal data we collect, why, how long we keep it, and your rights.",
+        PRIVACY_POLICY,
+    ),
+    ("Cookie Policy", "cookies", "The cookies this site sets and why.", COOKIE_POLICY),
+)

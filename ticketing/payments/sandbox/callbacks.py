@@ -66,7 +66,8 @@ def post_callback(return_url, checkout_id, *, timeout=None):
     timeout = _setting("SUMUP_SANDBOX_CALLBACK_TIMEOUT", 5) if timeout is None else timeout
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     try:
-        response = httpx.post(return_url, content=callback_body(checkout_id), headers=headers, timeout=timeout)
+        body = callback_body(checkout_id)
+        response = httpx.post(return_url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         logger.warning("sandbox callback for checkout %s failed: %s", checkout_id, type(exc).__name__)
         return None

@@ -112,15 +112,29 @@ def _timeline(merchant_code):
     )
     entries = [
         Entry(
-            str(t.transaction_id), t.created_at, t.updated_at, 0, t.pk, t.status, "PAYMENT",
-            t.transaction_code, t,
+            str(t.transaction_id),
+            t.created_at,
+            t.updated_at,
+            0,
+            t.pk,
+            t.status,
+            "PAYMENT",
+            t.transaction_code,
+            t,
         )
         for t in payments
     ]
     entries += [
         Entry(
-            str(r.ref), r.created_at, r.created_at, 1, r.pk, SandboxTransaction.Status.SUCCESSFUL, "REFUND",
-            r.transaction.transaction_code, r,
+            str(r.ref),
+            r.created_at,
+            r.created_at,
+            1,
+            r.pk,
+            SandboxTransaction.Status.SUCCESSFUL,
+            "REFUND",
+            r.transaction.transaction_code,
+            r,
         )
         for r in refunds
     ]

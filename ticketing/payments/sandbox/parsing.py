@@ -7,7 +7,7 @@ kind gets a clear answer and never a 500.
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.utils.dateparse import parse_datetime
@@ -17,13 +17,31 @@ from .errors import SumUpError
 
 # SumUp's Currency enum (SUMUP.md §2).
 CURRENCIES = frozenset(
-    "BGN BRL CHF CLP COP CZK DKK EUR GBP HRK HUF NOK PLN RON SEK USD".split()
+    [
+        "BGN",
+        "BRL",
+        "CHF",
+        "CLP",
+        "COP",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HRK",
+        "HUF",
+        "NOK",
+        "PLN",
+        "RON",
+        "SEK",
+        "USD",
+    ]
 )
 PURPOSES = frozenset({"CHECKOUT", "SETUP_RECURRING_PAYMENT"})
 MAX_REFERENCE_LENGTH = 64
 # Far above any ticket order, far below what the DecimalField(12, 2) columns hold.
 MAX_AMOUNT = Decimal("1000000000")
 CENT = Decimal("0.01")
+FLOAT_NOISE = Decimal("0.000001")
 
 
 def _reject_constant(name):
@@ -44,16 +62,21 @@ def json_body(request, *, empty=None):
 
 
 def amount(value):
-    """A JSON number as a Decimal with at most two places, or None when it is not one."""
+    """A JSON number as a Decimal of pounds and pence, or None when it is not one.
+
+    Clients send floats, so ``0.1 + 0.2`` arrives as 0.30000000000000004: a float's
+    rounding noise is forgiven, a real third decimal place (10.005) is not.
+    """
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
     try:
         result = Decimal(value)
-        if result != result.quantize(CENT):
-            return None
-        return result.quantize(CENT)
+        rounded = result.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         return None
+    if abs(result - rounded) > FLOAT_NOISE:
+        return None
+    return rounded
 
 
 def datetime_value(value):

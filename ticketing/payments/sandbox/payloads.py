@@ -9,7 +9,7 @@ from datetime import UTC
 
 from django.conf import settings
 
-from .models import SandboxCheckout, SandboxTransaction
+from .models import SandboxTransaction
 
 PAYMENT_TYPE = "ECOM"
 ENTRY_MODE = "CUSTOMER_ENTRY"
@@ -214,12 +214,3 @@ def _transaction_event(refund):
         "date": refund.created_at.astimezone(UTC).date().isoformat(),
         "timestamp": timestamp(refund.created_at),
     }
-
-
-def status_label(chk):
-    """For the hosted page: how SumUp's page would describe the checkout."""
-    return {
-        SandboxCheckout.Status.PAID: "Payment successful",
-        SandboxCheckout.Status.FAILED: "Payment failed",
-        SandboxCheckout.Status.EXPIRED: "Checkout expired",
-    }.get(chk.status, "Awaiting payment")
