@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -9,6 +11,8 @@ from config import views
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("health/ready/", views.ready, name="health-ready"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the sandbox's, SumUp-like).
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),

@@ -107,8 +107,9 @@ def order_view(request, token):
             "refresh_seconds": 5 if state == "confirming" else None,
         },
     )
-    # The URL is the secret that shows this order: never leak it to another site.
-    response["Referrer-Policy"] = "no-referrer"
+    # The URL is the secret that shows this order: never send it to another site. ("no-referrer"
+    # would make the browser send "Origin: null" with our own forms, and CSRF refuses those.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

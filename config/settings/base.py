@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a refused rate limit into RATELIMIT_VIEW's friendly 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, so that a cached page still passes back through CSRF (its cookie) and the rest.
     "home.page_cache.CachedPageMiddleware",
 ]

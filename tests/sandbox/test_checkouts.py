@@ -122,7 +122,11 @@ def test_an_empty_required_field_is_missing(new_checkout):
         new_checkout(checkout_reference="")
 
     body = raised.value.body
-    assert (body.message, body.error_code, body.param) == ("Validation error", "MISSING", "checkout_reference")
+    assert (body.message, body.error_code, body.param) == (
+        "Validation error",
+        "MISSING",
+        "checkout_reference",
+    )
 
 
 GOOD = {"checkout_reference": "r-1", "amount": 10, "currency": "GBP", "merchant_code": None}
@@ -177,7 +181,10 @@ def test_an_unknown_checkout_is_not_found(sdk, api):
     for checkout_id in (str(uuid.uuid4()), "not-a-uuid"):
         with pytest.raises(sdk_errors.NotFoundError) as raised:
             sdk.checkouts.get(checkout_id)
-        assert (raised.value.body.error_code, raised.value.body.message) == ("NOT_FOUND", "Resource not found")
+        assert (raised.value.body.error_code, raised.value.body.message) == (
+            "NOT_FOUND",
+            "Resource not found",
+        )
     assert api.delete(f"/v0.1/checkouts/{uuid.uuid4()}").status_code == 404
 
 
@@ -209,7 +216,9 @@ def test_a_checkout_past_valid_until_reads_expired(sdk, new_checkout):
     checkout = new_checkout(valid_until=datetime.now(UTC) - timedelta(seconds=1))
 
     assert sdk.checkouts.get(checkout.id).status == "EXPIRED"
-    assert [c.status for c in sdk.checkouts.list(checkout_reference=checkout.checkout_reference)] == ["EXPIRED"]
+    assert [c.status for c in sdk.checkouts.list(checkout_reference=checkout.checkout_reference)] == [
+        "EXPIRED"
+    ]
 
 
 def test_unknown_paths_and_methods_answer_json(api):

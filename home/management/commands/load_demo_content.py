@@ -350,20 +350,29 @@ def ensure_event(spec):
 
 
 def ensure_site_settings(site, legal_pages):
-    """Footer links to the legal pages and the cookie banner's policy link, if not set yet."""
+    """Links to the legal pages (footer, checkout, cookie banner), each set only if still empty,
+    so that a re-run never undoes an editor's choice."""
     site_settings = SiteSettings.for_site(site)
-    if not site_settings.footer_links:
-        site_settings.footer_links = json.dumps(
-            [
-                {"type": "link", "value": {"label": page.title, "page": page.pk}}
-                for page in (legal_pages["terms"], legal_pages["privacy"], legal_pages["cookies"])
-            ]
-        )
-        site_settings.save()
-    cookie_settings = CookieConsentSettings.for_site(site)
-    if cookie_settings.policy_page_id is None:
-        cookie_settings.policy_page = legal_pages["cookies"]
-        cookie_settings.save()
+    footer = [
+        {"type": "link", "value": {"label": page.title, "page": page.pk}}
+        for page in (legal_pages["terms"], legal_pages["privacy"], legal_pages["cookies"])
+    ]
+    fill_empty(
+        site_settings,
+        footer_links=json.dumps(footer),
+        terms_page=legal_pages["terms"],
+        privacy_page=legal_pages["privacy"],
+    )
+    fill_empty(CookieConsentSettings.for_site(site), policy_page=legal_pages["cookies"])
+
+
+def fill_empty(instance, **values):
+    """Set the fields that are still empty and save only if one was."""
+    empty = {name: value for name, value in values.items() if not getattr(instance, name)}
+    for name, value in empty.items():
+        setattr(instance, name, value)
+    if empty:
+        instance.save()
 
 
 # --- Images ------------------------------------------------------------------------------

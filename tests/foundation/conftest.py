@@ -1,0 +1,46 @@
+"""Fixtures for the foundation tests: the demo site, a signed-in superuser, query counting."""
+
+import io
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Images drawn by the demo loader go to a temporary folder, not the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def demo_site(db):
+    """The site `make demo` builds: home page, events on sale, legal pages, settings."""
+    call_command("load_demo_content", stdout=io.StringIO())
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A client signed in as a superuser (not named `admin`: ensure_demo_admin owns that)."""
+    user = django_user_model.objects.create_superuser("staff", "staff@example.com", "unused-password")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def count_queries():
+    """`count_queries(action)` → (its result, the number of queries it ran).
+
+    The cache (rendered pages, Wagtail's site lookup) is emptied first, so every measurement
+    is a full render under the same conditions.
+    """
+
+    def measure(action):
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            result = action()
+        return result, len(queries)
+
+    return measure
