@@ -69,7 +69,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import os, urllib.request as r; h = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.').replace('*', '') or 'localhost'; r.urlopen(r.Request('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), headers={'Host': h}), timeout=4)"
 
 # PORT and WEB_CONCURRENCY come from the environment at run time (the platform sets PORT).
+# gunicorn.conf.py (read from the working directory) sets bind, workers and logging.
 # The access log leaves out the client IP, user agent and path (order and ticket URLs carry
 # secret tokens): time, method, status, bytes, duration and the request id that the app's
 # own log lines carry too.
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --worker-tmp-dir /dev/shm --access-logfile - --access-logformat '%(t)s %(m)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'"]
+CMD ["gunicorn", "config.wsgi:application"]

@@ -2,6 +2,8 @@
 
 Every setting named in DESIGN.md can be overridden by an environment variable of the same
 name in every settings module, so each module calls these helpers with its own default.
+An empty variable counts as unset: platforms often define a variable with no value, and
+`SECURE_SSL_REDIRECT=` must not quietly turn a protection off.
 """
 
 import os
@@ -10,15 +12,21 @@ from decimal import Decimal
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name):
+    value = os.environ.get(name)
+    return None if value is None or value.strip() == "" else value
 
 
 def env_str(name, default=""):
-    return os.environ.get(name, default)
+    raw = _raw(name)
+    return default if raw is None else raw
 
 
 def env_bool(name, default=False):
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -30,8 +38,8 @@ def env_bool(name, default=False):
 
 
 def env_int(name, default):
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -40,12 +48,12 @@ def env_int(name, default):
 
 
 def env_decimal(name, default):
-    raw = os.environ.get(name)
+    raw = _raw(name)
     return Decimal(raw) if raw else Decimal(default)
 
 
 def env_list(name, default=()):
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]

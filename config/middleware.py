@@ -1,13 +1,35 @@
-"""Site-wide middleware: a request id for every log line, and security headers."""
+"""Site-wide middleware: health checks, a request id for every log line, security headers."""
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from config.logging import request_id_var
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class HealthCheckMiddleware:
+    """Answer /health/ and /health/ready/ before host validation and the HTTPS redirect.
+
+    Platform probes call the container directly, over plain HTTP, with a Host header of their
+    own (Railway's is healthcheck.railway.app): neither is a reason to report the app down.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from config import views
+
+        if request.method in ("GET", "HEAD"):
+            if request.path_info == "/health/":
+                return views.health(request)
+            if request.path_info == "/health/ready/":
+                return views.ready(request)
+        return self.get_response(request)
 
 
 class RequestIdMiddleware:
@@ -27,6 +49,19 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _payment_page_origins():
+    """Where the checkout form's redirect may land: SumUp's hosted page, or our sandbox's."""
+    origins = [settings.SUMUP_CHECKOUT_ORIGIN]
+    if settings.SUMUP_SANDBOX and _origin(settings.SUMUP_API_BASE):
+        origins.append(_origin(settings.SUMUP_API_BASE))
+    return origins
 
 
 def content_security_policy(admin=False):
@@ -61,25 +96,38 @@ def content_security_policy(admin=False):
             "frame-ancestors": ["'self'"],
             # Chrome applies form-action to the redirect after a POST: the checkout form
             # ends on SumUp's hosted page.
-            "form-action": ["'self'", settings.SUMUP_CHECKOUT_ORIGIN],
+            "form-action": ["'self'", *_payment_page_origins()],
         }
     )
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy and Permissions-Policy, computed once per process."""
+    """Content-Security-Policy and Permissions-Policy.
+
+    The policies are built once and rebuilt only when a setting they depend on changes (tests
+    point the SumUp sandbox at a live server's port at run time).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.public_csp = content_security_policy()
-        self.admin_csp = content_security_policy(admin=True)
+        self._key = None
+        self._policies = None
+
+    def _current_policies(self):
+        key = (settings.SUMUP_API_BASE, settings.SUMUP_CHECKOUT_ORIGIN, settings.CAPTCHA_ENABLED,
+               settings.MEDIA_URL, settings.STATIC_URL, settings.SUMUP_SANDBOX)
+        if key != self._key:
+            self._policies = (content_security_policy(), content_security_policy(admin=True))
+            self._key = key
+        return self._policies
 
     def __call__(self, request):
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
+            public, admin = self._current_policies()
             is_admin = request.path.startswith(("/admin/", "/django-admin/"))
-            response["Content-Security-Policy"] = self.admin_csp if is_admin else self.public_csp
+            response["Content-Security-Policy"] = admin if is_admin else public
         # The check-in scanner is the only page that needs the camera.
         response.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         return response

@@ -1,7 +1,5 @@
 from django.conf import settings
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -12,7 +10,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("health/ready/", views.ready, name="health-ready"),
     # Browsers ask for /favicon.ico on pages that name no icon (the sandbox's, SumUp-like).
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),

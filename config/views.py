@@ -41,6 +41,14 @@ def ready(request):
     return JsonResponse({"status": "ok"})
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the sandbox's, SumUp-like)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
 def bad_request(request, exception=None):
     return render(request, "400.html", status=400)
 

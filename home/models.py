@@ -11,6 +11,7 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
@@ -18,6 +19,9 @@ from home.page_cache import cache_this_page
 from ticketing.models import Event, TicketType
 
 EVENTS_PER_PAGE = 12
+# The rendition event cards show (templates/home/includes/event_card.html uses the same spec):
+# fetched with the pages, so a card costs no query of its own.
+CARD_RENDITION = "fill-640x360|format-webp"
 
 
 class QuoteBlock(blocks.StructBlock):
@@ -55,8 +59,11 @@ def upcoming_event_pages(parent=None):
         pages = pages.child_of(parent)
     return (
         pages.exclude(event__status=Event.Status.DRAFT)
-        .select_related("event", "hero_image")
-        .prefetch_related(Prefetch("event__ticket_types", queryset=TicketType.objects.order_by("price")))
+        .select_related("event")
+        .prefetch_related(
+            Prefetch("event__ticket_types", queryset=TicketType.objects.order_by("price")),
+            Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions(CARD_RENDITION)),
+        )
         .order_by("event__starts_at", "pk")
     )
 

@@ -17,6 +17,7 @@ renders makes the new entry stale at once rather than caching old availability.
 Visitors with a session (editors, who see Wagtail's user bar) always get a fresh render.
 """
 
+import hashlib
 import re
 
 from django.conf import settings
@@ -74,7 +75,8 @@ def availability_changed(event_id, **kwargs):
 
 def _entry_key(request):
     consent = "c" if "cookie_consent" in request.COOKIES else "n"
-    return f"pagecache:page:{request.get_host()}:{consent}:{request.get_full_path()}"
+    address = hashlib.sha256(f"{request.get_host()}|{request.get_full_path()}".encode()).hexdigest()
+    return f"pagecache:page:{consent}:{address}"
 
 
 def _cacheable_request(request):
@@ -82,6 +84,8 @@ def _cacheable_request(request):
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
+        # Only the query strings pages use: arbitrary ones must not fill the cache.
+        and set(request.GET) <= {"page"}
         and not request.path.startswith(("/admin/", "/tickets/", "/sandbox/", "/health/", "/static/", "/media/"))
     )
 

@@ -36,7 +36,7 @@ def events_index():
     existing = EventIndexPage.objects.first()
     if existing:
         return existing
-    return home_page().add_child(instance=EventIndexPage(title="What's on", slug="whats-on"))
+    return home_page().add_child(instance=EventIndexPage(title="What's on", slug="whats-on", show_in_menus=True))
 
 
 def make_event(title="Summer Concert", *, capacity=None, types=(("Standard", "25.00", 100),), **fields):

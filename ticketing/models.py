@@ -216,6 +216,8 @@ class TicketType(SoldCounterProtected):
 class Order(models.Model):
     """A buyer's order: holds its tickets while `pending`, owns them once `paid`."""
 
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending payment"
         PAID = "paid", "Paid"
@@ -265,6 +267,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
@@ -285,6 +289,8 @@ class OrderLine(models.Model):
 
 class Ticket(models.Model):
     """One admission. Created when its order is paid; `code` is what the QR code signs."""
+
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
@@ -310,6 +316,8 @@ class Ticket(models.Model):
 
 class Payment(models.Model):
     """One SumUp checkout (one payment attempt) for an order."""
+
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
@@ -341,6 +349,8 @@ class Payment(models.Model):
 class WebhookEvent(models.Model):
     """A webhook delivery from SumUp, kept with what we did about it."""
 
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
+
     dedupe_key = models.CharField(max_length=128, unique=True)
     event_type = models.CharField(max_length=64, blank=True)
     checkout_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -359,6 +369,8 @@ class WebhookEvent(models.Model):
 
 
 class Refund(models.Model):
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -381,3 +393,70 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"Refund {self.amount} for {self.payment.order.reference}"
+
+
+class TicketEmail(models.Model):
+    """One promise to e-mail an order's tickets: made when the order is paid, and at each resend.
+
+    It is written in the transaction that marks the order paid, so it exists exactly when the
+    payment does, and it outlives any job: `ticketing.delivery` sends it, retries it with
+    back-off and records each attempt here, where staff see it. The tickets themselves never
+    depend on it: they are in the database whatever happens to the e-mail.
+
+    It holds no personal data: neither the address (the order's, read at each attempt, so a
+    corrected address is used by a retry too) nor the body, which erasure would then have to find.
+    """
+
+    class Reason(models.TextChoices):
+        PAID = "paid", "Order paid"
+        RESEND = "resend", "Resent by staff"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+        CANCELLED = "cancelled", "Cancelled (no valid tickets)"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="ticket_emails")
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.PAID)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The exception's class and message, e-mail addresses blanked out.
+    last_error = models.CharField(max_length=300, blank=True)
+    # The task (django-tasks result id) that will make the next attempt, when one is queued.
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = "ticket e-mail"
+
+    def __str__(self):
+        return f"Ticket e-mail for {self.order.reference} ({self.get_status_display()})"
+
+
+class ScheduledJob(models.Model):
+    """The state of one periodic job that the worker runs (see `ticketing.schedule`)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    # The queued django-tasks-db result that will make the next run: there is exactly one.
+    pending_task_id = models.UUIDField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, blank=True)
+    last_result = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

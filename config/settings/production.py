@@ -12,8 +12,10 @@ from .base import *  # noqa: F403
 from .base import (
     ALLOWED_HOSTS,
     ALLOW_NO_CAPTCHA,
+    ANYMAIL,
     CAPTCHA_ENABLED,
     DEBUG,
+    EMAIL_PROVIDER,
     REDIS_URL,
     SECRET_KEY,
     SENTRY_DSN,
@@ -41,6 +43,10 @@ if not CAPTCHA_ENABLED and not ALLOW_NO_CAPTCHA:
     _refuse("CAPTCHA_ENABLED is off; set ALLOW_NO_CAPTCHA=1 to run without it on purpose.")
 if not SITE_URL.startswith("https://"):
     _refuse("SITE_URL must be the site's https:// address.")
+if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
+    _refuse("EMAIL_PROVIDER must be mailgun or sendgrid, or ticket e-mails would never leave.")
+if not ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_KEY"]:
+    _refuse(f"{EMAIL_PROVIDER.upper()}_API_KEY must be set for EMAIL_PROVIDER={EMAIL_PROVIDER}.")
 
 # The platform's proxy terminates TLS and says so in this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -50,6 +56,13 @@ SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = [
+    # X_FRAME_OPTIONS is SAMEORIGIN, not DENY: Wagtail's page preview frames our own pages.
+    "security.W019",
+    # No HSTS preload: joining browsers' preload list is a one-way decision for the domain
+    # owner (every subdomain, for years), not something a deploy should do silently.
+    "security.W021",
+]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL]

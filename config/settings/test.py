@@ -39,3 +39,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # process, so parallel runs do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
     (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
+
+LOGGING = logging_config("text", env_str("LOG_LEVEL", "WARNING"))  # noqa: F405
+
+# The sandbox's return_url callbacks: always twice (SumUp "sometimes" does), so every test
+# that pays also proves duplicate deliveries change nothing.
+SUMUP_SANDBOX_DUPLICATE_CALLBACKS = True

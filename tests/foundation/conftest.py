@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from home.management.commands import load_demo_content
+
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
@@ -16,8 +18,12 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def demo_site(db):
-    """The site `make demo` builds: home page, events on sale, legal pages, settings."""
+def demo_site(db, monkeypatch):
+    """The site `make demo` builds: home page, events on sale, legal pages, settings.
+
+    Posters are drawn small here: the full size only costs time in every test.
+    """
+    monkeypatch.setattr(load_demo_content, "IMAGE_SIZE", (320, 180))
     call_command("load_demo_content", stdout=io.StringIO())
 
 

@@ -69,9 +69,11 @@ def test_amounts_keep_their_pence(sdk, new_checkout):
 
 @pytest.mark.parametrize("key", ["sup_sk_wrong", "Basic c3VwOnNr"])
 def test_a_wrong_key_is_unauthorized(sumup_sandbox, settings, key):
-    with Sumup(api_key=key, base_url=settings.SUMUP_API_BASE) as client:
-        with pytest.raises(sdk_errors.AuthenticationError) as raised:
-            client.checkouts.list()
+    with (
+        Sumup(api_key=key, base_url=settings.SUMUP_API_BASE) as client,
+        pytest.raises(sdk_errors.AuthenticationError) as raised,
+    ):
+        client.checkouts.list()
 
     problem = raised.value.problem
     assert problem.type == "https://developer.sumup.com/problem/unauthorized"

@@ -82,6 +82,10 @@ def _issue_tickets(order: Order) -> None:
     Ticket.objects.bulk_create(
         Ticket(order=order, ticket_type=line.ticket_type) for line in lines for _ in range(line.quantity)
     )
+    # In the same transaction: the e-mail job exists exactly when the tickets do (DESIGN.md step 7).
+    from ticketing.delivery import queue_ticket_email
+
+    queue_ticket_email(order)
 
 
 def _mark_paid(order: Order, from_status: str) -> bool:

@@ -1,0 +1,183 @@
+"""Admitting tickets at the door (DESIGN.md step 8).
+
+`check_in(payload_or_code, event, staff_user)` takes what a scanner read (the signed QR
+payload) or what a person typed (the ticket code, dashes and case optional) and answers with
+a `CheckInResult`: admit, or refuse with the reason.
+
+A ticket is admitted by one conditional UPDATE, `... WHERE checked_in_at IS NULL AND
+voided_at IS NULL`, on the ticket row alone. Two doors scanning the same ticket at the same
+instant both send it; the database applies one, and the other matches no row (PostgreSQL
+re-checks the condition on the row the winner committed; SQLite runs writers one at a time),
+so it is told "already checked in at 19:02". The checks made before the UPDATE (event, order
+paid) read facts that do not change at the door, or whose change (a refund) also voids the
+ticket, which the UPDATE's own condition sees.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from ticketing import tickets
+from ticketing.models import Event, Order, Ticket
+
+PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+MAX_INPUT_LENGTH = 200
+
+
+class Outcome:
+    ADMITTED = "admitted"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    VOIDED = "voided"
+    WRONG_EVENT = "wrong_event"
+    NOT_PAID = "not_paid"
+    UNKNOWN = "unknown"
+    FORGED = "forged"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    """What the door is told: `headline` in big letters, `message` as one sentence."""
+
+    outcome: str
+    headline: str
+    message: str
+    ticket: Ticket | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return self.outcome == Outcome.ADMITTED
+
+    def as_dict(self) -> dict:
+        return {
+            "outcome": self.outcome,
+            "admitted": self.admitted,
+            "headline": self.headline,
+            "message": self.message,
+            "ticket_code": self.ticket.display_code if self.ticket else None,
+        }
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    checked_in: int
+    sold: int
+
+
+def _local_time(moment, now=None) -> str:
+    """'19:02', or '19:02 on 12 Jul' when it was not today."""
+    local = timezone.localtime(moment)
+    today = timezone.localtime(now or timezone.now()).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {date_format(local, 'j M')}"
+
+
+def _refusal(outcome, headline, message, ticket=None) -> CheckInResult:
+    return CheckInResult(outcome=outcome, headline=headline, message=message, ticket=ticket)
+
+
+def find_ticket(payload_or_code: str) -> tuple[Ticket | None, CheckInResult | None]:
+    """The ticket a scanned payload or typed code names, or the refusal saying why there is none."""
+    text = (payload_or_code or "").strip()
+    if not text or len(text) > MAX_INPUT_LENGTH:
+        return None, _refusal(
+            Outcome.UNREADABLE, "Unreadable", "That is not a ticket code. Scan again or type the code."
+        )
+    if tickets.looks_like_signed_payload(text):
+        try:
+            code = tickets.verify_payload(text)
+        except tickets.BadSignature:
+            return None, _refusal(
+                Outcome.FORGED, "Forged or damaged", "This QR code was not issued by us. Do not admit."
+            )
+    else:
+        code = tickets.normalise_typed_code(text)
+        if code is None:
+            return None, _refusal(
+                Outcome.UNREADABLE, "Unreadable", "That is not a ticket code. Check it and try again."
+            )
+    ticket = Ticket.objects.select_related("order", "ticket_type__event", "checked_in_by").filter(code=code).first()
+    if ticket is None:
+        return None, _refusal(Outcome.UNKNOWN, "Unknown ticket", "No ticket has this code. Check it and try again.")
+    return ticket, None
+
+
+def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
+    """Why this ticket cannot be admitted to this event, or None if it can."""
+    if ticket.ticket_type.event_id != event.pk:
+        other = ticket.ticket_type.event
+        return _refusal(
+            Outcome.WRONG_EVENT,
+            "Wrong event",
+            f"This ticket is for {other.title} on {date_format(timezone.localtime(other.starts_at), 'j M Y')}.",
+            ticket,
+        )
+    if ticket.voided_at is not None or ticket.order.status == Order.Status.REFUNDED:
+        return _refusal(Outcome.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket)
+    if ticket.order.status not in PAID_STATES:
+        return _refusal(
+            Outcome.NOT_PAID,
+            "Not paid",
+            f"Order {ticket.order.reference} is {ticket.order.get_status_display().lower()}. Do not admit.",
+            ticket,
+        )
+    if ticket.checked_in_at is not None:
+        return _already_in(ticket, now)
+    return None
+
+
+def _already_in(ticket: Ticket, now) -> CheckInResult:
+    who = f" by {ticket.checked_in_by.get_username()}" if ticket.checked_in_by else ""
+    return _refusal(
+        Outcome.ALREADY_CHECKED_IN,
+        f"Already checked in at {_local_time(ticket.checked_in_at, now)}",
+        f"{ticket.ticket_type.name}, order {ticket.order.reference}, was admitted{who}. Do not admit again.",
+        ticket,
+    )
+
+
+def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
+    """Admit the ticket that `payload_or_code` names to `event`, once; or say why not."""
+    now = timezone.now()
+    ticket, refusal = find_ticket(payload_or_code)
+    if refusal is not None:
+        return refusal
+    refusal = _explain(ticket, event, now)
+    if refusal is not None:
+        return refusal
+    admitted = Ticket.objects.filter(pk=ticket.pk, checked_in_at__isnull=True, voided_at__isnull=True).update(
+        checked_in_at=now, checked_in_by=staff_user
+    )
+    if not admitted:
+        # Another door got there first, or a refund voided it a moment ago.
+        ticket.refresh_from_db(fields=["checked_in_at", "checked_in_by", "voided_at"])
+        return _explain(ticket, event, now) or _already_in(ticket, now)
+    ticket.checked_in_at, ticket.checked_in_by = now, staff_user
+    return CheckInResult(
+        outcome=Outcome.ADMITTED,
+        headline=f"Admit — {ticket.ticket_type.name}",
+        message=f"Admit — {ticket.ticket_type.name}, order {ticket.order.reference}",
+        ticket=ticket,
+    )
+
+
+def event_counts(event: Event) -> EventCounts:
+    """Checked in / sold for the door's counter: sold = tickets of paid orders, not voided."""
+    counts = Ticket.objects.filter(
+        ticket_type__event=event, voided_at__isnull=True, order__status__in=PAID_STATES
+    ).aggregate(sold=Count("pk"), checked_in=Count("pk", filter=Q(checked_in_at__isnull=False)))
+    return EventCounts(checked_in=counts["checked_in"], sold=counts["sold"])
+
+
+def events_for_check_in(now=None):
+    """Events whose doors may be open: not draft or cancelled, and not over (12 h grace)."""
+    now = now or timezone.now()
+    return (
+        Event.objects.exclude(status__in=[Event.Status.DRAFT, Event.Status.CANCELLED])
+        .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - timedelta(hours=12)))
+        .order_by("starts_at", "id")
+    )
