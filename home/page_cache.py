@@ -14,22 +14,28 @@ JavaScript. An entry is valid while
 The versions are read before the page reads the database, so a sale committed while the page
 renders makes the new entry stale at once rather than caching old availability.
 
+Each process also keeps the entries it has just checked for LOCAL_SECONDS, so in a rush most
+hits cost no round trip to Redis at all: a page may be that much older than the shared cache,
+which the "availability may be cached for seconds" rule allows (the checkout re-checks stock).
+
 Visitors with a session (editors, who see Wagtail's user bar) always get a fresh render.
 """
 
 import hashlib
 import re
+import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from home.csrf import get_token
 from ticketing.signals import availability_changed as availability_signal
 
 ENTRY_TTL = 300
+LOCAL_SECONDS = 1.0
 CONTENT_KEY = "pagecache:content"
 CSRF_PLACEHOLDER = "__CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
@@ -65,12 +71,18 @@ def _bump(key):
         cache.set(key, 1, None)
 
 
+def forget_local_entries():
+    _local_entries.clear()
+
+
 def content_changed(**kwargs):
     _bump(CONTENT_KEY)
+    forget_local_entries()
 
 
 def availability_changed(event_id, **kwargs):
     _bump(_event_key(event_id))
+    forget_local_entries()
 
 
 def _entry_key(request):
@@ -90,6 +102,19 @@ def _cacheable_request(request):
     )
 
 
+# Page cache key -> the event ids its entry depends on (bounded; it only saves a round trip).
+_dependencies = {}
+# Page cache key -> (valid until, entry): entries this process checked a moment ago.
+_local_entries = {}
+_DEPENDENCIES_MAX = 5000
+
+
+def _remember(key, events):
+    if len(_dependencies) >= _DEPENDENCIES_MAX:
+        _dependencies.clear()
+    _dependencies[key] = events
+
+
 def _versions(event_ids):
     keys = [CONTENT_KEY, *(_event_key(i) for i in event_ids)]
     values = cache.get_many(keys)
@@ -104,8 +129,7 @@ class CachedPageMiddleware:
         if not _cacheable_request(request):
             return self.get_response(request)
         key = _entry_key(request)
-        entry = cache.get(key)
-        current = _versions(entry["events"] if entry else [])
+        entry, current = self._lookup(key)
         if entry is not None and entry["versions"] == current:
             return self._from_entry(request, entry)
         # Read before anything is rendered: a publish during the render makes the entry stale.
@@ -115,10 +139,40 @@ class CachedPageMiddleware:
         return response
 
     @staticmethod
+    def _lookup(key):
+        local = _local_entries.get(key)
+        if local is not None and local[0] > time.monotonic():
+            return local[1], local[1]["versions"]
+        entry, current = CachedPageMiddleware._lookup_shared(key)
+        if entry is not None and entry["versions"] == current:
+            if len(_local_entries) >= _DEPENDENCIES_MAX:
+                _local_entries.clear()
+            _local_entries[key] = (time.monotonic() + LOCAL_SECONDS, entry)
+        return entry, current
+
+    @staticmethod
+    def _lookup_shared(key):
+        """The entry and the versions it must match, in one cache round trip when possible.
+
+        Which events a page depends on is remembered in this process, so the entry and the
+        versions can be fetched together; a page not seen before costs a second round trip.
+        """
+        events = _dependencies.get(key, [])
+        keys = [key, CONTENT_KEY, *(_event_key(i) for i in events)]
+        values = cache.get_many(keys)
+        entry = values.get(key)
+        if entry is not None and entry["events"] != events:
+            _remember(key, entry["events"])
+            return entry, _versions(entry["events"])
+        return entry, [values.get(k, 0) for k in keys[1:]]
+
+    @staticmethod
     def _from_entry(request, entry):
         html = entry["html"].replace(CSRF_PLACEHOLDER, get_token(request))
         response = HttpResponse(html, content_type=entry["content_type"])
         response["X-Page-Cache"] = "hit"
+        # The middleware that would add these sits below this one, and a hit skips it.
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         return response
 
     @staticmethod
@@ -131,6 +185,7 @@ class CachedPageMiddleware:
         html = _CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode(response.charset))
         entry = {"html": html, "content_type": response["Content-Type"], **page}
         cache.set(key, entry, page["ttl"])
+        _remember(key, page["events"])
         response["X-Page-Cache"] = "miss"
 
 

@@ -7,13 +7,17 @@ by pytest-django's live server, and the real SDK client is pointed at it.
 import pytest
 from django.core.cache import cache
 
+from home import page_cache
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate limits, cached pages and availability live in the cache: start each test clean."""
     cache.clear()
+    page_cache.forget_local_entries()
     yield
     cache.clear()
+    page_cache.forget_local_entries()
 
 
 @pytest.fixture

@@ -100,9 +100,15 @@ def find_ticket(payload_or_code: str) -> tuple[Ticket | None, CheckInResult | No
             return None, _refusal(
                 Outcome.UNREADABLE, "Unreadable", "That is not a ticket code. Check it and try again."
             )
-    ticket = Ticket.objects.select_related("order", "ticket_type__event", "checked_in_by").filter(code=code).first()
+    ticket = (
+        Ticket.objects.select_related("order", "ticket_type__event", "checked_in_by")
+        .filter(code=code)
+        .first()
+    )
     if ticket is None:
-        return None, _refusal(Outcome.UNKNOWN, "Unknown ticket", "No ticket has this code. Check it and try again.")
+        return None, _refusal(
+            Outcome.UNKNOWN, "Unknown ticket", "No ticket has this code. Check it and try again."
+        )
     return ticket, None
 
 
@@ -110,14 +116,17 @@ def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
     """Why this ticket cannot be admitted to this event, or None if it can."""
     if ticket.ticket_type.event_id != event.pk:
         other = ticket.ticket_type.event
+        when = date_format(timezone.localtime(other.starts_at), "j M Y")
         return _refusal(
             Outcome.WRONG_EVENT,
             "Wrong event",
-            f"This ticket is for {other.title} on {date_format(timezone.localtime(other.starts_at), 'j M Y')}.",
+            f"This ticket is for {other.title} on {when}.",
             ticket,
         )
     if ticket.voided_at is not None or ticket.order.status == Order.Status.REFUNDED:
-        return _refusal(Outcome.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket)
+        return _refusal(
+            Outcome.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket
+        )
     if ticket.order.status not in PAID_STATES:
         return _refusal(
             Outcome.NOT_PAID,

@@ -62,10 +62,9 @@ def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -
         raise CheckoutRefused("Your order named a ticket type that is not sold for this event.")
     wanted = sum(quantities.values())
     try:
-        fraud.check_velocity(event.pk, buyer.ip, buyer.email, wanted)
+        flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
     except fraud.VelocityLimitExceeded as refused:
         raise CheckoutRefused(str(refused)) from None
-    flags = fraud.risk_flags(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
     try:
         with transaction.atomic():
             reserve_tickets(event.pk, {t.pk: n for t, n in quantities.items()})

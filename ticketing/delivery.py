@@ -128,7 +128,9 @@ def deliver(delivery_id: int) -> str:
     is not due (already sent, being sent by another job, or waiting for a later retry).
     """
     now = timezone.now()
-    claimed = TicketEmail.objects.filter(pk=delivery_id, status=TicketEmail.Status.QUEUED, next_attempt_at__lte=now)
+    claimed = TicketEmail.objects.filter(
+        pk=delivery_id, status=TicketEmail.Status.QUEUED, next_attempt_at__lte=now
+    )
     if not claimed.update(status=TicketEmail.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now):
         return "skipped"
     delivery = TicketEmail.objects.select_related("order__event").get(pk=delivery_id)
@@ -148,7 +150,9 @@ def deliver(delivery_id: int) -> str:
 
 
 def _finish(delivery: TicketEmail, status: str, **fields) -> None:
-    TicketEmail.objects.filter(pk=delivery.pk, status=TicketEmail.Status.SENDING).update(status=status, **fields)
+    TicketEmail.objects.filter(pk=delivery.pk, status=TicketEmail.Status.SENDING).update(
+        status=status, **fields
+    )
 
 
 def _after_failure(delivery: TicketEmail, error: Exception) -> str:
@@ -175,8 +179,10 @@ def describe_error(error: Exception) -> str:
 
 
 def valid_tickets(order: Order):
-    return order.tickets.filter(voided_at__isnull=True).select_related("ticket_type").order_by(
-        "ticket_type__sort_order", "id"
+    return (
+        order.tickets.filter(voided_at__isnull=True)
+        .select_related("ticket_type")
+        .order_by("ticket_type__sort_order", "id")
     )
 
 
@@ -259,15 +265,17 @@ def requeue_stalled(now=None) -> int:
     cutoff = now - SENDING_LEASE
     stuck = TicketEmail.objects.filter(status=TicketEmail.Status.SENDING, last_attempt_at__lt=cutoff)
     stuck.filter(attempts__gte=max_attempts()).update(
-        status=TicketEmail.Status.FAILED, next_attempt_at=None, last_error="Worker stopped during the last attempt"
+        status=TicketEmail.Status.FAILED,
+        next_attempt_at=None,
+        last_error="Worker stopped during the last attempt",
     )
     revived = list(stuck.values_list("pk", flat=True))
     TicketEmail.objects.filter(pk__in=revived, status=TicketEmail.Status.SENDING).update(
         status=TicketEmail.Status.QUEUED, next_attempt_at=now, last_error="Worker stopped during the attempt"
     )
-    overdue = TicketEmail.objects.filter(status=TicketEmail.Status.QUEUED, next_attempt_at__lt=cutoff).exclude(
-        pk__in=revived
-    )
+    overdue = TicketEmail.objects.filter(
+        status=TicketEmail.Status.QUEUED, next_attempt_at__lt=cutoff
+    ).exclude(pk__in=revived)
     waiting = _jobs_waiting(overdue.exclude(task_id="").values_list("task_id", flat=True))
     lost = [pk for pk, task_id in overdue.values_list("pk", "task_id") if task_id not in waiting]
     for pk in [*revived, *lost]:

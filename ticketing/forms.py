@@ -65,6 +65,10 @@ class CheckoutForm(forms.Form):
                 error_messages={"required": "Please confirm you are not a robot."},
             )
 
+    def clean_email(self):
+        # One spelling per address, so velocity limits and staff searches see one buyer.
+        return self.cleaned_data["email"].strip().lower()
+
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""
         return [(t, self[quantity_field_name(t)]) for t in self.ticket_types]

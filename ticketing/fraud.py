@@ -3,7 +3,7 @@
 import ipaddress
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from ticketing.models import Order, OrderLine
 
@@ -38,36 +38,43 @@ def is_bot(user_agent):
     return any(marker in agent for marker in settings.BOT_USER_AGENTS)
 
 
-def _tickets_held(event_id, **order_filter):
-    return (
-        OrderLine.objects.filter(
-            order__event_id=event_id, order__status__in=Order.HOLDING_STATES, **order_filter
-        ).aggregate(n=Sum("quantity"))["n"]
-        or 0
+def _exposure(event_id, ip, email):
+    """Tickets this address and this e-mail already hold for the event, and whether the address
+    holds orders under other e-mails: one query, as it runs on every checkout."""
+    by_ip = Q(order__created_ip=ip) if ip else Q(pk__in=[])
+    totals = OrderLine.objects.filter(
+        by_ip | Q(order__email=email),
+        order__event_id=event_id,
+        order__status__in=Order.HOLDING_STATES,
+    ).aggregate(
+        ip=Sum("quantity", filter=by_ip, default=0),
+        email=Sum("quantity", filter=Q(order__email=email), default=0),
+        shared=Count("order", filter=by_ip & ~Q(order__email=email)),
     )
+    return totals
 
 
-def check_velocity(event_id, ip, email, wanted):
+def check_velocity(exposure, wanted):
     """Refuse an order that would give one address or one e-mail too many tickets for an event."""
-    if ip and _tickets_held(event_id, order__created_ip=ip) + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
+    if exposure["ip"] + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
         raise VelocityLimitExceeded(
             "That is more tickets for this event than we can sell to one connection. "
             "If you are buying for a group, please contact us."
         )
-    if _tickets_held(event_id, order__email__iexact=email) + wanted > settings.MAX_TICKETS_PER_EMAIL_PER_EVENT:
+    if exposure["email"] + wanted > settings.MAX_TICKETS_PER_EMAIL_PER_EVENT:
         raise VelocityLimitExceeded(
             "That is more tickets for this event than we can sell to one e-mail address. "
             "If you are buying for a group, please contact us."
         )
 
 
-def risk_flags(event_id, ip, email, quantities, user_agent):
+def risk_flags(exposure, email, quantities, user_agent):
     """Reasons an order looks unusual; recorded on it for staff, never shown to the buyer."""
     flags = []
     wanted = sum(quantities.values())
     if any(n >= ticket_type.max_per_order for ticket_type, n in quantities.items()) and wanted >= 6:
         flags.append("max_quantity")
-    if ip and Order.objects.filter(event_id=event_id, created_ip=ip).exclude(email__iexact=email).exists():
+    if exposure["shared"]:
         flags.append("shared_ip_other_email")
     if len(user_agent or "") < 20:
         flags.append("short_user_agent")
@@ -75,3 +82,10 @@ def risk_flags(event_id, ip, email, quantities, user_agent):
     if sum(ch.isdigit() for ch in local) >= 6:
         flags.append("numeric_email")
     return flags
+
+
+def assess(event_id, ip, email, quantities, user_agent):
+    """Velocity limits (raises VelocityLimitExceeded) and risk flags for a new order."""
+    exposure = _exposure(event_id, ip, email)
+    check_velocity(exposure, sum(quantities.values()))
+    return risk_flags(exposure, email, quantities, user_agent)

@@ -44,12 +44,14 @@ def _announce_change(event_id: int) -> None:
 def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
     """Take `quantities` ({ticket type id: n}) from the stock of one event, all or nothing.
 
-    Raises SoldOut (and changes nothing) if any type, or the event as a whole, lacks stock.
+    Raises SoldOut if any type, or the event as a whole, lacks stock. No savepoint is taken
+    (it would cost two round trips on every checkout): the SoldOut must reach the caller's
+    own atomic block, which then rolls back everything, these UPDATEs included.
     """
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         total = sum(quantities.values())
         taken = Event.objects.filter(
             Q(capacity__isnull=True) | Q(capacity__gte=F("sold") + total), pk=event_id

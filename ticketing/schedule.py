@@ -125,7 +125,9 @@ def ensure_scheduled(now=None) -> list[str]:
                 continue
             _enqueue_run(state, job, max(state.next_run_at or now, now))
             state.save(update_fields=["pending_task_id", "next_run_at"])
-        logger.info("periodic job scheduled", extra={"job": job.name, "run_after": state.next_run_at.isoformat()})
+        logger.info(
+            "periodic job scheduled", extra={"job": job.name, "run_after": state.next_run_at.isoformat()}
+        )
         started.append(job.name)
     return started
 

@@ -78,4 +78,6 @@ def check_in_view(request, event_id):
     counts = checkin.event_counts(event)
     if request.method == "POST" and "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({**result.as_dict(), "checked_in": counts.checked_in, "sold": counts.sold})
-    return render(request, "ticketing/checkin/scan.html", {"event": event, "result": result, "counts": counts})
+    return render(
+        request, "ticketing/checkin/scan.html", {"event": event, "result": result, "counts": counts}
+    )

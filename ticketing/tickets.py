@@ -83,7 +83,7 @@ def _qr(payload: str) -> qrcode.QRCode:
 def qr_svg(payload: str, *, label: str = "Ticket QR code") -> SafeString:
     """The QR code as inline SVG markup: one path, one unit per module, scaled by CSS.
 
-    Each row's dark modules are merged into runs, which keeps a ticket's SVG near 3 KB
+    Each row's dark modules are merged into runs, which keeps a ticket's SVG near 4 KB
     (qrcode's own SVG writer draws every module separately: about 9 KB).
     """
     matrix = _qr(payload).get_matrix()

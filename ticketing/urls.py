@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import views
+from ticketing import ticket_views, views
 from ticketing.payments import webhooks
 
 app_name = "ticketing"
@@ -10,4 +10,8 @@ urlpatterns = [
     path("orders/<str:token>/", views.order_view, name="order"),
     path("orders/<str:token>/pay/", views.pay_again_view, name="pay-again"),
     path("webhooks/sumup/", webhooks.sumup_webhook, name="sumup-webhook"),
+    # Tickets once paid (issue 4): the buyer's ticket page and the door check-in.
+    path("orders/<str:token>/tickets/", ticket_views.order_tickets_view, name="tickets"),
+    path("check-in/", ticket_views.check_in_events_view, name="check-in"),
+    path("check-in/<int:event_id>/", ticket_views.check_in_view, name="check-in-event"),
 ]

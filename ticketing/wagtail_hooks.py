@@ -12,19 +12,28 @@ Two rules shape the classes below:
   evidence, not documents: they are read-only here, except a buyer's contact details.
 """
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.views.generic import FormView
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from ticketing.models import Event, Order, Payment, Refund, Ticket, WebhookEvent
+from ticketing import delivery
+from ticketing.models import Event, Order, Payment, Refund, ScheduledJob, Ticket, TicketEmail, WebhookEvent
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
-    """List and inspect only: no add, edit or delete buttons, and their URLs answer 403."""
+    """List and inspect only: no add, edit or delete buttons, and their URLs are refused."""
 
     def user_can_create(self, user):
         return False
@@ -147,14 +156,111 @@ class EventAdmin(ModelAdmin):
     sales_state_display.short_description = "Sales"
 
     def tickets_sold(self, event):
-        types = self._ticket_types(event)
-        sold = sum(t.sold for t in types)
-        capacity = sum(t.capacity for t in types)
+        """Sold or held, out of what can be sold: the types' stock, capped by the event's."""
+        capacity = sum(t.capacity for t in self._ticket_types(event))
         if event.capacity is not None:
             capacity = min(capacity, event.capacity)
-        return f"{sold} / {capacity}"
+        return f"{event.sold} / {capacity}"
 
     tickets_sold.short_description = "Sold / capacity"
+
+
+# --- Resending an order's tickets -------------------------------------------------------------
+
+RESEND_PERMISSION = "ticketing.change_order"  # whoever may correct the buyer's address may resend
+
+
+def resend_url(order):
+    return reverse("ticketing_order_resend_tickets", args=[order.pk])
+
+
+class OrderButtonHelper(ButtonHelper):
+    """Adds "Resend tickets" to an order's inspect view, for staff who may change orders."""
+
+    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
+        buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
+        if (
+            isinstance(self.view, InspectView)
+            and obj.status in delivery.TICKET_STATES
+            and self.request.user.has_perm(RESEND_PERMISSION)
+        ):
+            buttons.append(
+                {
+                    "url": resend_url(obj),
+                    "label": "Resend tickets",
+                    "classname": self.finalise_classname(["button-secondary"]),
+                    "title": f"E-mail the tickets of {obj.reference} again",
+                }
+            )
+        return buttons
+
+
+class ResendTicketsForm(forms.Form):
+    email = forms.EmailField(
+        label="Send to",
+        help_text="The buyer's address. Correct it here if the first e-mail went astray: "
+        "the order keeps the new address.",
+    )
+
+
+class ResendTicketsView(WagtailAdminTemplateMixin, FormView):
+    """Confirm, then queue the order's ticket e-mail again (`delivery.resend_tickets`, audit-logged)."""
+
+    form_class = ResendTicketsForm
+    template_name = "ticketing/tickets_resend.html"
+    header_icon = "mail"
+
+    def dispatch(self, request, pk):
+        if not request.user.has_perm(RESEND_PERMISSION):
+            raise PermissionDenied
+        self.order = get_object_or_404(Order.objects.select_related("event"), pk=pk)
+        return super().dispatch(request, pk)
+
+    def inspect_url(self):
+        return reverse("ticketing_order_modeladmin_inspect", args=[self.order.pk])
+
+    def get_page_title(self):
+        return f"Resend tickets · {self.order.reference}"
+
+    def get_initial(self):
+        return {"email": self.order.email}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            order=self.order,
+            ticket_count=delivery.valid_tickets(self.order).count(),
+            can_resend=self.order.status in delivery.TICKET_STATES,
+            deliveries=self.order.ticket_emails.select_related("requested_by")[:10],
+            inspect_url=self.inspect_url(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            delivery.resend_tickets(self.order, self.request.user, email=form.cleaned_data["email"])
+        except delivery.CannotResend as refused:
+            messages.error(self.request, str(refused))
+        else:
+            messages.success(
+                self.request, f"The tickets of {self.order.reference} are queued to be e-mailed again."
+            )
+        return redirect(self.inspect_url())
+
+
+@hooks.register("register_admin_urls")
+def register_resend_tickets_url():
+    return [
+        path(
+            "ticketing/order/<int:pk>/resend-tickets/",
+            ResendTicketsView.as_view(),
+            name="ticketing_order_resend_tickets",
+        )
+    ]
+
+
+@hooks.register("register_log_actions")
+def register_ticketing_log_actions(actions):
+    actions.register_action(delivery.RESEND_LOG_ACTION, "Resend tickets", "Tickets e-mailed again")
 
 
 # --- Orders -------------------------------------------------------------------------------
@@ -194,6 +300,7 @@ class OrderAdmin(ModelAdmin):
     menu_label = "Orders"
     menu_icon = "list-ul"
     permission_helper_class = NoCreateOrDeletePermissionHelper
+    button_helper_class = OrderButtonHelper
     inspect_view_enabled = True
     inspect_view_class = OrderInspectView
     list_display = ("reference", "event", "status", "total_display", "created_at")
@@ -352,11 +459,63 @@ class RefundAdmin(ReadOnlyAdmin):
     order_reference.short_description = "Order"
 
 
+class TicketEmailAdmin(ReadOnlyAdmin):
+    """Every ticket e-mail: queued, sent, retrying (with the last error) or failed for good."""
+
+    model = TicketEmail
+    menu_label = "Ticket e-mails"
+    menu_icon = "mail"
+    list_display = ("order", "reason", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_filter = ("status", "reason")
+    list_select_related = ("order",)
+    search_fields = ("order__reference",)
+    ordering = ("-created_at",)
+    inspect_view_fields = (
+        "order",
+        "reason",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "requested_by",
+        "task_id",
+        "created_at",
+    )
+
+
+class ScheduledJobAdmin(ReadOnlyAdmin):
+    """The worker's periodic jobs (ticketing.schedule): when each last ran, how, and when next."""
+
+    model = ScheduledJob
+    menu_label = "Scheduled jobs"
+    menu_icon = "time"
+    list_display = (
+        "name",
+        "next_run_at",
+        "last_started_at",
+        "last_finished_at",
+        "last_outcome",
+        "last_result",
+    )
+    ordering = ("name",)
+
+
 class TicketingGroup(ModelAdminGroup):
     menu_label = "Ticketing"
     menu_icon = "tag"
     menu_order = 200
-    items = (EventAdmin, OrderAdmin, TicketAdmin, PaymentAdmin, RefundAdmin, WebhookEventAdmin)
+    items = (
+        EventAdmin,
+        OrderAdmin,
+        TicketAdmin,
+        PaymentAdmin,
+        RefundAdmin,
+        WebhookEventAdmin,
+        TicketEmailAdmin,
+        ScheduledJobAdmin,
+    )
 
 
 modeladmin_register(TicketingGroup)

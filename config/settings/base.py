@@ -61,14 +61,15 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Below CSRF, so that a page served from the cache still gets its CSRF cookie on the way
+    # out; above the rest, which a cached page does not need.
+    "home.page_cache.CachedPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Turns a refused rate limit into RATELIMIT_VIEW's friendly 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
-    # Last, so that a cached page still passes back through CSRF (its cookie) and the rest.
-    "home.page_cache.CachedPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -19,7 +19,7 @@ from ticketing.models import Event, Order, OrderLine, Payment, Refund, Ticket, T
 pytestmark = pytest.mark.django_db
 
 EVENTS_URL = "/admin/ticketing/event/"
-LIST_QUERY_BOUND = 25
+LIST_QUERY_BOUND = 15
 
 
 def local(moment):
@@ -180,9 +180,12 @@ def test_editing_never_overwrites_sales_made_meanwhile(staff_client):
     updates = [
         query["sql"]
         for query in queries.captured_queries
-        if query["sql"].startswith("UPDATE") and ("ticketing_tickettype" in query["sql"] or "ticketing_event" in query["sql"])
+        if query["sql"].startswith("UPDATE")
+        and ("ticketing_tickettype" in query["sql"] or "ticketing_event" in query["sql"])
     ]
-    form_updates = [sql for sql in updates if '"sold" = ("' not in sql]  # the simulated sales use sold = sold + 3
+    form_updates = [
+        sql for sql in updates if '"sold" = ("' not in sql
+    ]  # the simulated sales use sold = sold + 3
     assert form_updates, "the form's save issued UPDATEs"
     assert all('"sold"' not in sql for sql in form_updates), form_updates
 
@@ -231,7 +234,9 @@ def test_create_form_shows_errors_and_saves_nothing(staff_client, fields, types,
 
 def test_sales_cannot_end_before_they_start(staff_client):
     now = timezone.now()
-    data = event_form_data(sales_start=local(now + timedelta(days=2)), sales_end=local(now + timedelta(days=1)))
+    data = event_form_data(
+        sales_start=local(now + timedelta(days=2)), sales_end=local(now + timedelta(days=1))
+    )
     post_invalid(staff_client, f"{EVENTS_URL}create/", data, "Sales cannot end before they start.")
     assert not Event.objects.exists()
 
@@ -247,7 +252,9 @@ def test_ticket_type_capacity_cannot_go_below_sold(staff_client):
     (standard,) = ticket_types(event)
     TicketType.objects.filter(pk=standard.pk).update(sold=40)
     rows = existing_types(event, capacity=30)
-    post_invalid(staff_client, edit_url(event), event_form_data(event, types=rows), "40 tickets are already sold")
+    post_invalid(
+        staff_client, edit_url(event), event_form_data(event, types=rows), "40 tickets are already sold"
+    )
     standard.refresh_from_db()
     assert standard.capacity == 100 and sold(standard) == 40
 
@@ -267,7 +274,9 @@ def test_a_ticket_type_with_orders_cannot_be_deleted(staff_client):
     make_order(event, ticket_type=vip)
     rows = existing_types(event)
     rows[1]["DELETE"] = "on"
-    post_invalid(staff_client, edit_url(event), event_form_data(event, types=rows), "has orders and cannot be deleted")
+    post_invalid(
+        staff_client, edit_url(event), event_form_data(event, types=rows), "has orders and cannot be deleted"
+    )
     assert TicketType.objects.filter(pk=vip.pk).exists()
 
 
@@ -284,7 +293,9 @@ def make_order(event, ticket_type=None, quantity=2, email="buyer@example.com", s
         total=ticket_type.price * quantity,
         expires_at=timezone.now() + timedelta(minutes=15),
     )
-    OrderLine.objects.create(order=order, ticket_type=ticket_type, quantity=quantity, unit_price=ticket_type.price)
+    OrderLine.objects.create(
+        order=order, ticket_type=ticket_type, quantity=quantity, unit_price=ticket_type.price
+    )
     return order
 
 
@@ -303,7 +314,9 @@ def make_paid_order_with_everything(event, user, number=0):
     for _ in range(2):
         Ticket.objects.create(order=order, ticket_type=ticket_type)
     Refund.objects.create(payment=payment, amount=Decimal("1.00"), requested_by=user)
-    WebhookEvent.objects.create(dedupe_key=f"hook-{number}", checkout_id=payment.checkout_id, outcome="confirmed")
+    WebhookEvent.objects.create(
+        dedupe_key=f"hook-{number}", checkout_id=payment.checkout_id, outcome="confirmed"
+    )
     DataRequest.objects.create(kind=DataRequest.Kind.EXPORT, email=order.email, handled_by=user)
     return order
 
@@ -336,7 +349,9 @@ def test_order_inspect_shows_lines_payments_and_tickets(staff_client, django_use
 
 def assert_refused(response):
     """Wagtail answers a PermissionDenied in its admin with a redirect to the dashboard."""
-    assert response.status_code == 403 or (response.status_code == 302 and response.url == "/admin/"), response
+    assert response.status_code == 403 or (response.status_code == 302 and response.url == "/admin/"), (
+        response
+    )
 
 
 def test_orders_cannot_be_added_or_deleted(staff_client):
@@ -380,7 +395,7 @@ READ_ONLY_MODELS = {
 @pytest.mark.parametrize("path", list(READ_ONLY_MODELS))
 def test_payment_records_are_read_only(staff_client, django_user_model, path):
     make_paid_order_with_everything(make_event(), django_user_model.objects.get(username="staff"))
-    obj = READ_ONLY_MODELS[path].objects.get()
+    obj = READ_ONLY_MODELS[path].objects.first()
     base = f"/admin/{path}/"
     assert staff_client.get(base).status_code == 200
     assert staff_client.get(f"{base}inspect/{obj.pk}/").status_code == 200
@@ -406,7 +421,9 @@ LIST_URLS = [
 
 def add_rows(count, user, start=0):
     for number in range(start, start + count):
-        event = make_event(f"Event {number}", types=[("Standard", "20.00", 100), ("VIP", "50.00", 10), ("Child", "5.00", 50)])
+        event = make_event(
+            f"Event {number}", types=[("Standard", "20.00", 100), ("VIP", "50.00", 10), ("Child", "5.00", 50)]
+        )
         make_paid_order_with_everything(event, user, number)
 
 
@@ -421,6 +438,6 @@ def test_admin_lists_render_in_a_bounded_number_of_queries(staff_client, django_
     for url in LIST_URLS:
         response, thirty[url] = count_queries(lambda url=url: staff_client.get(url))
         assert response.status_code == 200
-        assert response.context["result_count"] == 30, url
+        assert response.context["result_count"] >= 30, url  # two tickets per order
     assert thirty == one, f"1 row: {one}; 30 rows: {thirty}"
     assert max(thirty.values()) <= LIST_QUERY_BOUND, thirty

@@ -52,7 +52,11 @@ def test_demo_events_are_on_sale_soon_at_jersey_venues(demo_site):
         event = page.event
         assert event.status == Event.Status.ON_SALE
         assert event.sales_start < now
-        assert now + timedelta(weeks=2) - timedelta(days=1) <= event.starts_at <= now + timedelta(weeks=8, days=1)
+        assert (
+            now + timedelta(weeks=2) - timedelta(days=1)
+            <= event.starts_at
+            <= now + timedelta(weeks=8, days=1)
+        )
         assert event.sales_state() == Event.SalesState.ON_SALE
         assert 1 <= event.ticket_types.count() <= 3
         assert page.hero_image is not None
@@ -72,7 +76,11 @@ def test_demo_legal_pages_and_settings(demo_site):
     for topic in ("e-mail", "IP address", "browser", "Your rights", "How long"):
         assert topic in privacy
     footer = SiteSettings.for_site(site).footer_links
-    assert [block.value["page"].title for block in footer] == ["Terms of Service", "Privacy Policy", "Cookie Policy"]
+    assert [block.value["page"].title for block in footer] == [
+        "Terms of Service",
+        "Privacy Policy",
+        "Cookie Policy",
+    ]
     assert CookieConsentSettings.for_site(site).policy_page.specific.title == "Cookie Policy"
 
 

@@ -68,6 +68,8 @@ def test_realistic_production_settings_import(tmp_path):
         ({"REDIS_URL": None}, "REDIS_URL must be set"),
         ({"CAPTCHA_ENABLED": "0"}, "CAPTCHA_ENABLED is off"),
         ({"SITE_URL": "http://tickets.example.je"}, "SITE_URL must be the site's https://"),
+        ({"EMAIL_PROVIDER": "console"}, "EMAIL_PROVIDER must be mailgun or sendgrid"),
+        ({"SENDGRID_API_KEY": None}, "SENDGRID_API_KEY must be set"),
     ],
     ids=[
         "no-secret-key",
@@ -79,6 +81,8 @@ def test_realistic_production_settings_import(tmp_path):
         "no-redis",
         "no-captcha",
         "plain-http-site-url",
+        "console-email",
+        "no-email-api-key",
     ],
 )
 def test_production_refuses_to_start(tmp_path, overrides, message):

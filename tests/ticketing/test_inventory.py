@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.core.management.base import CommandError
 from django.db.models import F
 from django.utils import timezone
@@ -33,7 +34,7 @@ def test_reserve_takes_stock_from_type_and_event():
 def test_reserve_is_all_or_nothing_when_one_type_lacks_stock():
     event = make_event(types=[("Adult", "20.00", 10), ("Child", "10.00", 1)])
     adult, child = ticket_types(event)
-    with pytest.raises(SoldOut) as refused:
+    with pytest.raises(SoldOut) as refused, transaction.atomic():
         reserve_tickets(event.pk, {adult.pk: 3, child.pk: 2})
     assert refused.value.ticket_type == child
     assert (sold(adult), sold(child), sold(event)) == (0, 0, 0)
@@ -43,7 +44,7 @@ def test_event_wide_capacity_caps_types_together():
     event = make_event(capacity=5, types=[("Adult", "20.00", 10), ("Child", "10.00", 10)])
     adult, child = ticket_types(event)
     reserve_tickets(event.pk, {adult.pk: 4})
-    with pytest.raises(SoldOut) as refused:
+    with pytest.raises(SoldOut) as refused, transaction.atomic():
         reserve_tickets(event.pk, {child.pk: 2})
     assert refused.value.ticket_type is None
     reserve_tickets(event.pk, {child.pk: 1})
@@ -53,7 +54,7 @@ def test_event_wide_capacity_caps_types_together():
 def test_reserve_refuses_a_ticket_type_of_another_event():
     event = make_event()
     other = make_event("Other")
-    with pytest.raises(SoldOut):
+    with pytest.raises(SoldOut), transaction.atomic():
         reserve_tickets(event.pk, {ticket_types(other)[0].pk: 1})
     assert sold(event) == 0 and sold(ticket_types(other)[0]) == 0
 
