@@ -6,6 +6,7 @@ conditional UPDATEs. Every other save leaves them out (see `SoldCounterProtected
 full-row save of a form loaded a minute ago would silently overwrite the sales made since.
 """
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
-from modelcluster.models import ClusterableModel
+from modelcluster.models import ClusterableModel, get_all_child_relations
 
 from ticketing.codes import new_order_reference, new_secret_token, new_ticket_code
 
@@ -32,9 +33,10 @@ class SoldCounterProtected(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "sold"
+                *(f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "sold"),
+                # A ClusterableModel commits only the child relations named here (an event's
+                # inline ticket types, edited in the same admin form).
+                *(rel.get_accessor_name() for rel in get_all_child_relations(self)),
             ]
         super().save(*args, **kwargs)
 
@@ -98,7 +100,7 @@ class Event(SoldCounterProtected, ClusterableModel):
             errors["ends_at"] = "The event cannot end before it starts."
         if self.sales_end and self.sales_start and self.sales_end < self.sales_start:
             errors["sales_end"] = "Sales cannot end before they start."
-        if self.currency != self.currency.upper() or len(self.currency) != 3:
+        if not re.fullmatch(r"[A-Z]{3}", self.currency or ""):
             errors["currency"] = "Use a three-letter ISO currency code, e.g. GBP."
         if self.pk and self.capacity is not None:
             sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)

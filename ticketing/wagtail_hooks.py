@@ -91,17 +91,11 @@ class EventForm(WagtailAdminModelForm):
     def save(self, commit=True):
         """Save the event and its ticket types in one transaction.
 
-        `Event.save()` names its columns (`update_fields`) on update so that a stale form
-        never writes `sold`; modelcluster only commits child relations that are named there
-        too, so on an edit the ticket types are committed explicitly here. Each one is then
-        saved by `TicketType.save()`, which leaves `sold` out in the same way. The commit is
-        a no-op when the model has already committed the relation.
+        Each row is saved by `SoldCounterProtected.save()`, which names its columns so that a
+        stale form never writes `sold` (and names the ticket types, so modelcluster commits them).
         """
         with transaction.atomic():
-            instance = super().save(commit=commit)
-            if commit:
-                instance.ticket_types.commit()
-        return instance
+            return super().save(commit=commit)
 
 
 class EventAdmin(ModelAdmin):

@@ -174,6 +174,7 @@ class Command(BaseCommand):
                 EventIndexPage,
                 slug="whats-on",
                 title="What's on",
+                show_in_menus=True,
                 intro="<p>Music, theatre, comedy and food across the island. Book online; your "
                 "tickets arrive by e-mail with a QR code to show at the door.</p>",
             )
@@ -516,13 +517,14 @@ they do, they are covered by adequacy decisions or standard contractual clauses.
 <li>Orders and payment records: ten years, as Jersey company law requires for accounting
 records. If you ask us to erase your data we remove your name, e-mail, IP address and browser
 from them and keep only the anonymous financial record.</li>
-<li>IP address and browser: until 13 months after the event, then removed from the order.</li>
+<li>IP address and browser: kept with the order to prevent fraud, and removed when you ask us
+to erase your data.</li>
 <li>E-mails we send you: we keep a record that a message was sent, not its content.</li>
 </ul>
 <h2>Your rights</h2>
 <p>You can ask us for a copy of your data, to correct it, to erase it, to restrict or object to
-how we use it, and to receive it in a portable format. Make a request from the
-“Your data” page or by e-mail; we confirm it is you by writing to the address on the order, and
+how we use it, and to receive it in a portable format. Make a request by e-mail to the
+address below; we confirm it is you by writing to the address on the order, and
 we answer within four weeks. You may also complain to the Jersey Office of the Information
 Commissioner (<a href="https://jerseyoic.org">jerseyoic.org</a>).</p>
 <h2>Contact</h2>

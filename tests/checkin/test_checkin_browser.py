@@ -1,0 +1,68 @@
+"""The check-in page in a real Chromium: a USB scanner (typing + Enter) gets green, then red."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.checkin.conftest import make_staff
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base_url, username, password):
+    page.goto(f"{base_url}/admin/login/")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_typing_codes_admits_then_refuses(page, live_server, order, event, django_user_model):
+    make_staff(django_user_model, "door", "check_in_ticket", "access_admin", password="door-password-1")
+    sign_in(page, live_server.url, "door", "door-password-1")
+    page.console_errors.clear()  # the admin dashboard's own (Gravatar) are not ours to judge
+    page.goto(f"{live_server.url}/tickets/check-in/")
+    page.click(f"text={event.title}")
+    expect(page.locator("h1")).to_have_text(event.title)
+
+    ticket = order.tickets.order_by("id").first()
+    result = page.locator("[data-checkin-result]")
+    code_input = page.locator('input[name="code"]')
+    expect(code_input).to_be_focused()
+
+    # A USB scanner types the code, then Enter; the answer comes back in place (checkin.js).
+    page.keyboard.type(ticket.display_code.lower())
+    page.keyboard.press("Enter")
+    expect(result).to_have_class(re.compile("checkin-result--admit"))
+    expect(result).to_contain_text(f"Admit — {ticket.ticket_type.name}, order {order.reference}")
+    expect(page.locator("[data-checked-in]")).to_have_text("1")
+    expect(code_input).to_have_value("")
+    expect(code_input).to_be_focused()
+
+    page.keyboard.type(ticket.code)
+    page.keyboard.press("Enter")
+    expect(result).to_have_class(re.compile("checkin-result--refuse"))
+    expect(result).to_contain_text("Already checked in at")
+    expect(page.locator("[data-checked-in]")).to_have_text("1")
+    assert page.url.endswith(f"/tickets/check-in/{event.pk}/")  # answered in place, no reload
+    assert page.console_errors == []  # nothing refused by the Content-Security-Policy
+
+
+def test_without_javascript_the_form_still_works(browser, live_server, order, event, django_user_model):
+    from tests.e2e.conftest import DESKTOP_AGENT
+
+    make_staff(django_user_model, "door", "check_in_ticket", "access_admin", password="door-password-1")
+    context = browser.new_context(user_agent=DESKTOP_AGENT, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/login/?next=/tickets/check-in/{event.pk}/")
+        page.fill('input[name="username"]', "door")
+        page.fill('input[name="password"]', "door-password-1")
+        page.click('button[type="submit"]')
+        page.wait_for_url(re.compile(rf"/tickets/check-in/{event.pk}/$"))
+        page.fill('input[name="code"]', order.tickets.first().display_code)
+        page.click("button:has-text('Check')")
+        expect(page.locator("[data-checkin-result]")).to_have_class(re.compile("checkin-result--admit"))
+    finally:
+        context.close()
