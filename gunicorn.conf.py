@@ -20,4 +20,4 @@ control_socket_disable = True
 accesslog = "-"
 # No client address, user agent or path: order URLs carry secret tokens, and addresses are
 # personal data. The request id ties a line to the application's own logs.
-access_log_format = '%(t)s %(m)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = "%(t)s %(m)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s"

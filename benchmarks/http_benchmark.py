@@ -91,8 +91,19 @@ def prepare(env):
         "p = make_event_page(e)\n"
         "print(p.url, e.pk, e.ticket_types.order_by('pk').first().pk)\n"
     )
-    out = subprocess.run([PY, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1].split()
+    out = (
+        subprocess.run(
+            [PY, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+        .split()
+    )
     return out[0], int(out[1]), int(out[2])
 
 
@@ -100,7 +111,11 @@ def start_gunicorn(env, port, workers):
     env = dict(env, PORT=str(port), WEB_CONCURRENCY=str(workers))
     process = subprocess.Popen(
         [PY, "-m", "gunicorn", "config.wsgi:application", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     for _ in range(100):
         try:
@@ -121,7 +136,9 @@ def wrk(url, seconds, connections, script=None):
 
 
 def worker_memory_mib(master):
-    children = subprocess.run(["ps", "--ppid", str(master.pid), "-o", "rss="], capture_output=True, text=True).stdout
+    children = subprocess.run(
+        ["ps", "--ppid", str(master.pid), "-o", "rss="], capture_output=True, text=True
+    ).stdout
     return [int(kb) / 1024 for kb in children.split()]
 
 
@@ -158,12 +175,18 @@ def main():
             )
         rate, output = wrk(base + "/", args.seconds, args.connections, script.name)
         stats = dict(re.findall(r"(\w+)=([\d.]+)", output))
-        print(f"checkout            {rate:8.0f} req/s   at {args.connections} buyers, "
-              f"p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} ms (target >= 100/s, p95 < 1000 ms)")
-        print(f"                    non-2xx/3xx answers: {stats['non2xx3xx']}, socket errors: {stats['errors']}")
+        print(
+            f"checkout            {rate:8.0f} req/s   at {args.connections} buyers, "
+            f"p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} ms (target >= 100/s, p95 < 1000 ms)"
+        )
+        print(
+            f"                    non-2xx/3xx answers: {stats['non2xx3xx']}, socket errors: {stats['errors']}"
+        )
         memory = worker_memory_mib(app)
         print("worker memory       " + ", ".join(f"{m:.0f} MiB" for m in memory) + " (target < 150 MiB)")
-        check = subprocess.run([PY, "manage.py", "check_inventory"], cwd=ROOT, env=env, capture_output=True, text=True)
+        check = subprocess.run(
+            [PY, "manage.py", "check_inventory"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         print("check_inventory     " + (check.stdout.strip() or check.stderr.strip()).splitlines()[-1])
     finally:
         for process in (app, sumup):

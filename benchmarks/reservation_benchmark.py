@@ -34,7 +34,12 @@ def run(concurrency, orders_per_buyer, type_count):
         mine = []
         barrier.wait()
         for n in range(orders_per_buyer):
-            who = Buyer(f"B{index}", f"b{index}-{n}@example.com", f"10.{index}.{n // 250}.{n % 250}", "Mozilla/5.0 bench")
+            who = Buyer(
+                f"B{index}",
+                f"b{index}-{n}@example.com",
+                f"10.{index}.{n // 250}.{n % 250}",
+                "Mozilla/5.0 bench",
+            )
             started = time.perf_counter()
             try:
                 place_order(event, who, {types[(index + n) % type_count]: 1})

@@ -115,8 +115,14 @@ class SecurityHeadersMiddleware:
         self._policies = None
 
     def _current_policies(self):
-        key = (settings.SUMUP_API_BASE, settings.SUMUP_CHECKOUT_ORIGIN, settings.CAPTCHA_ENABLED,
-               settings.MEDIA_URL, settings.STATIC_URL, settings.SUMUP_SANDBOX)
+        key = (
+            settings.SUMUP_API_BASE,
+            settings.SUMUP_CHECKOUT_ORIGIN,
+            settings.CAPTCHA_ENABLED,
+            settings.MEDIA_URL,
+            settings.STATIC_URL,
+            settings.SUMUP_SANDBOX,
+        )
         if key != self._key:
             self._policies = (content_security_policy(), content_security_policy(admin=True))
             self._key = key

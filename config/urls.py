@@ -14,7 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),
-    path("privacy/", include("legal.urls")),
+    path("legal/", include("legal.urls")),
 ]
 
 if settings.SUMUP_SANDBOX:

@@ -54,7 +54,9 @@ def upcoming_event_pages(parent=None):
     One query for the pages (event and hero image joined) and one for all their ticket
     types, however many events there are.
     """
-    pages = EventPage.objects.live().filter(event__starts_at__gte=timezone.now() - timezone.timedelta(hours=6))
+    pages = EventPage.objects.live().filter(
+        event__starts_at__gte=timezone.now() - timezone.timedelta(hours=6)
+    )
     if parent is not None:
         pages = pages.child_of(parent)
     return (
@@ -91,7 +93,9 @@ class HomePage(CachedPage):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [
-        MultiFieldPanel([FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("hero_image")], "Hero"),
+        MultiFieldPanel(
+            [FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("hero_image")], "Hero"
+        ),
         FieldPanel("intro"),
     ]
     subpage_types = ["home.EventIndexPage", "legal.LegalPage"]
@@ -163,10 +167,16 @@ class SiteSettings(BaseSiteSetting):
     """Site name, contact and footer links, edited in Settings → Site settings."""
 
     site_name = models.CharField(max_length=80, default="Jersey Events")
-    tagline = models.CharField(max_length=160, blank=True, default="Live music, theatre and comedy across the island")
+    tagline = models.CharField(
+        max_length=160, blank=True, default="Live music, theatre and comedy across the island"
+    )
     contact_email = models.EmailField(blank=True, default="hello@jerseyevents.je")
     terms_page = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Linked from the checkout's 'I accept the Terms' box.",
     )
     privacy_page = models.ForeignKey(

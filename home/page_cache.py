@@ -98,7 +98,9 @@ def _cacheable_request(request):
         and "messages" not in request.COOKIES
         # Only the query strings pages use: arbitrary ones must not fill the cache.
         and set(request.GET) <= {"page"}
-        and not request.path.startswith(("/admin/", "/tickets/", "/sandbox/", "/health/", "/static/", "/media/"))
+        and not request.path.startswith(
+            ("/admin/", "/tickets/", "/sandbox/", "/health/", "/static/", "/media/")
+        )
     )
 
 
@@ -208,4 +210,6 @@ post_delete.connect(_on_model_change, sender="wagtailcore.Page", dispatch_uid="p
 post_save.connect(_on_model_change, sender="ticketing.Event", dispatch_uid="pagecache-event-saved")
 post_save.connect(_on_model_change, sender="ticketing.TicketType", dispatch_uid="pagecache-tickettype-saved")
 post_save.connect(_on_model_change, sender="home.SiteSettings", dispatch_uid="pagecache-settings-saved")
-post_save.connect(_on_model_change, sender="legal.CookieConsentSettings", dispatch_uid="pagecache-consent-saved")
+post_save.connect(
+    _on_model_change, sender="legal.CookieConsentSettings", dispatch_uid="pagecache-consent-saved"
+)

@@ -17,7 +17,11 @@ class LegalPage(CachedPage):
     body = RichTextField(features=["h2", "h3", "bold", "italic", "link", "ol", "ul"])
     last_reviewed = models.DateField(null=True, blank=True)
 
-    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body"), FieldPanel("last_reviewed")]
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        FieldPanel("last_reviewed"),
+    ]
     parent_page_types = ["home.HomePage"]
     subpage_types = []
 

@@ -13,5 +13,7 @@ def cookie_choice(request):
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
     response = HttpResponseRedirect(target)
-    response.set_cookie(CONSENT_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure())
+    response.set_cookie(
+        CONSENT_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
+    )
     return response

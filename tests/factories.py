@@ -25,7 +25,9 @@ def home_page():
     home = root.add_child(instance=HomePage(title="Jersey Events", slug="home-test"))
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True, site_name="Jersey Events")
+        Site.objects.create(
+            hostname="localhost", root_page=home, is_default_site=True, site_name="Jersey Events"
+        )
     else:
         site.root_page = home
         site.save()
@@ -36,7 +38,9 @@ def events_index():
     existing = EventIndexPage.objects.first()
     if existing:
         return existing
-    return home_page().add_child(instance=EventIndexPage(title="What's on", slug="whats-on", show_in_menus=True))
+    return home_page().add_child(
+        instance=EventIndexPage(title="What's on", slug="whats-on", show_in_menus=True)
+    )
 
 
 def make_event(title="Summer Concert", *, capacity=None, types=(("Standard", "25.00", 100),), **fields):
@@ -60,8 +64,11 @@ def make_event(title="Summer Concert", *, capacity=None, types=(("Standard", "25
 
 def make_event_page(event, **fields):
     page = EventPage(
-        title=event.title, slug=fields.pop("slug", f"event-{event.pk}"), event=event,
-        summary=fields.pop("summary", "A night to remember."), **fields,
+        title=event.title,
+        slug=fields.pop("slug", f"event-{event.pk}"),
+        event=event,
+        summary=fields.pop("summary", "A night to remember."),
+        **fields,
     )
     events_index().add_child(instance=page)
     return page

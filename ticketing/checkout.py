@@ -125,7 +125,9 @@ def start_payment(order: Order) -> Payment:
             valid_until=order.expires_at,
         )
     except sumup.SumUpError:
-        logger.warning("payment could not start", extra={"order": order.reference, "first_attempt": first_attempt})
+        logger.warning(
+            "payment could not start", extra={"order": order.reference, "first_attempt": first_attempt}
+        )
         if first_attempt:
             end_hold(order, Order.Status.CANCELLED)
         raise PaymentUnavailable(

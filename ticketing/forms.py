@@ -50,7 +50,9 @@ class CheckoutForm(forms.Form):
                 max_value=ABSOLUTE_MAX_QUANTITY,
                 required=False,
                 initial=0,
-                widget=forms.NumberInput(attrs={"class": "qty", "min": 0, "max": ticket_type.max_purchasable}),
+                widget=forms.NumberInput(
+                    attrs={"class": "qty", "min": 0, "max": ticket_type.max_purchasable}
+                ),
                 error_messages={
                     "invalid": "Enter a whole number of tickets.",
                     "min_value": "The number of tickets cannot be negative.",

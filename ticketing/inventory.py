@@ -83,7 +83,9 @@ def order_quantities(order: Order) -> dict[int, int]:
     return dict(order.lines.values_list("ticket_type_id", "quantity"))
 
 
-def end_hold(order: Order, new_status: str, *, from_statuses: Iterable[str] = (Order.Status.PENDING,)) -> bool:
+def end_hold(
+    order: Order, new_status: str, *, from_statuses: Iterable[str] = (Order.Status.PENDING,)
+) -> bool:
     """Move a holding order to a non-holding state and release its tickets, exactly once.
 
     Returns False (and changes nothing) when the order was no longer in `from_statuses`:
@@ -98,7 +100,12 @@ def end_hold(order: Order, new_status: str, *, from_statuses: Iterable[str] = (O
     order.status = new_status
     logger.info(
         "order state changed",
-        extra={"order": order.reference, "old_state": previous, "new_state": new_status, "cause": "hold ended"},
+        extra={
+            "order": order.reference,
+            "old_state": previous,
+            "new_state": new_status,
+            "cause": "hold ended",
+        },
     )
     return True
 
@@ -156,8 +163,13 @@ def check_inventory(fix: bool = False) -> list[dict]:
             event_totals[ticket_type.event_id] += expected
             if ticket_type.sold != expected:
                 differences.append(
-                    {"kind": "ticket_type", "id": ticket_type.pk, "name": str(ticket_type),
-                     "sold": ticket_type.sold, "expected": expected}
+                    {
+                        "kind": "ticket_type",
+                        "id": ticket_type.pk,
+                        "name": str(ticket_type),
+                        "sold": ticket_type.sold,
+                        "expected": expected,
+                    }
                 )
                 if fix:
                     TicketType.objects.filter(pk=ticket_type.pk).update(sold=expected)
@@ -165,7 +177,13 @@ def check_inventory(fix: bool = False) -> list[dict]:
             expected = event_totals.get(event_id, 0)
             if event.sold != expected:
                 differences.append(
-                    {"kind": "event", "id": event_id, "name": event.title, "sold": event.sold, "expected": expected}
+                    {
+                        "kind": "event",
+                        "id": event_id,
+                        "name": event.title,
+                        "sold": event.sold,
+                        "expected": expected,
+                    }
                 )
                 if fix:
                     Event.objects.filter(pk=event_id).update(sold=expected)

@@ -15,7 +15,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel, get_all_child_relations
 
@@ -177,7 +176,9 @@ class TicketType(SoldCounterProtected):
     class Meta:
         ordering = ["sort_order", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(sold__lte=models.F("capacity")), name="ticket_type_sold_within_capacity"),
+            models.CheckConstraint(
+                condition=Q(sold__lte=models.F("capacity")), name="ticket_type_sold_within_capacity"
+            ),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_type_price_not_negative"),
         ]
 

@@ -93,7 +93,9 @@ def order_view(request, token):
             # SumUp is slow or down: say we are still confirming, and look again shortly.
             logger.warning("could not refresh payment", extra={"order": order.reference})
     state = _payment_state(order, latest)
-    tickets = order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
+    tickets = (
+        order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
+    )
     response = render(
         request,
         "ticketing/order_detail.html",
@@ -123,8 +125,13 @@ def pay_again_view(request, token):
         return render(
             request,
             "ticketing/order_detail.html",
-            {"order": order, "event": order.event, "lines": order.lines.select_related("ticket_type"),
-             "state": _payment_state(order, order.payments.first()), "error": str(refused)},
+            {
+                "order": order,
+                "event": order.event,
+                "lines": order.lines.select_related("ticket_type"),
+                "state": _payment_state(order, order.payments.first()),
+                "error": str(refused),
+            },
             status=409,
         )
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)

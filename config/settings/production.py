@@ -10,8 +10,8 @@ from config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
 from .base import (
-    ALLOWED_HOSTS,
     ALLOW_NO_CAPTCHA,
+    ALLOWED_HOSTS,
     ANYMAIL,
     CAPTCHA_ENABLED,
     DEBUG,

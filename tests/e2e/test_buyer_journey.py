@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import make_event, make_event_page, ticket_types
 from ticketing.inventory import check_inventory
 from ticketing.models import Order
-from tests.factories import make_event, make_event_page, ticket_types
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from tests.factories import make_event, make_event_page, ticket_types
+from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.holds import expire_orders
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Payment, Ticket
 from ticketing.payments.sandbox import state as sandbox
-from tests.factories import make_event, make_event_page, ticket_types
-from tests.sandbox_buyer import press_on_hosted_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,8 +32,13 @@ def buyer(client):
 
 def checkout_data(event, **quantities):
     adult, child = ticket_types(event)
-    data = {"name": "Ann Example", "email": "ann@example.com", "accept_terms": "on",
-            f"quantity_{adult.pk}": quantities.get("adult", 2), f"quantity_{child.pk}": quantities.get("child", 1)}
+    data = {
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "accept_terms": "on",
+        f"quantity_{adult.pk}": quantities.get("adult", 2),
+        f"quantity_{child.pk}": quantities.get("child", 1),
+    }
     return data
 
 
@@ -46,8 +51,16 @@ def test_event_page_shows_ticket_types_and_the_checkout_form(buyer, event):
     html = response.content.decode()
     assert response.status_code == 200
     adult, child = ticket_types(event)
-    for needle in ("Adult", "£20.00", "Child", "£7.50", f'name="quantity_{adult.pk}"', 'name="email"',
-                   'name="accept_terms"', reverse("ticketing:checkout", args=[event.pk])):
+    for needle in (
+        "Adult",
+        "£20.00",
+        "Child",
+        "£7.50",
+        f'name="quantity_{adult.pk}"',
+        'name="email"',
+        'name="accept_terms"',
+        reverse("ticketing:checkout", args=[event.pk]),
+    ):
         assert needle in html
 
 
@@ -160,9 +173,11 @@ def test_webhook_for_a_known_checkout_confirms_through_the_api(client, event, bu
     post_checkout(buyer, event, checkout_data(event))
     payment = Payment.objects.get()
     sandbox.press(payment.checkout_id, "pay", notify=False)
-    response = client.post(reverse("ticketing:sumup-webhook"),
-                           {"event_type": "CHECKOUT_STATUS_CHANGED", "id": payment.checkout_id},
-                           content_type="application/json")
+    response = client.post(
+        reverse("ticketing:sumup-webhook"),
+        {"event_type": "CHECKOUT_STATUS_CHANGED", "id": payment.checkout_id},
+        content_type="application/json",
+    )
     assert response.status_code == 204
     assert Order.objects.get().status == Order.Status.PAID
 
@@ -170,8 +185,10 @@ def test_webhook_for_a_known_checkout_confirms_through_the_api(client, event, bu
 def test_webhook_claiming_payment_of_an_unpaid_checkout_changes_nothing(client, event, buyer):
     post_checkout(buyer, event, checkout_data(event))
     payment = Payment.objects.get()
-    response = client.post(reverse("ticketing:sumup-webhook"),
-                           {"event_type": "CHECKOUT_STATUS_CHANGED", "id": payment.checkout_id},
-                           content_type="application/json")
+    response = client.post(
+        reverse("ticketing:sumup-webhook"),
+        {"event_type": "CHECKOUT_STATUS_CHANGED", "id": payment.checkout_id},
+        content_type="application/json",
+    )
     assert response.status_code == 204
     assert Order.objects.get().status == Order.Status.PENDING and Ticket.objects.count() == 0

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import make_event, make_event_page, ticket_types
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, TicketType
-from tests.factories import make_event, make_event_page, ticket_types
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,13 @@ def event():
 
 def data_for(event, adult=1, child=0, **overrides):
     a, c = ticket_types(event)
-    data = {"name": "Ann Example", "email": "ann@example.com", "accept_terms": "on",
-            f"quantity_{a.pk}": adult, f"quantity_{c.pk}": child}
+    data = {
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "accept_terms": "on",
+        f"quantity_{a.pk}": adult,
+        f"quantity_{c.pk}": child,
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -75,7 +80,9 @@ def test_ticket_type_of_another_event_is_refused(client, event):
 
 
 def test_price_in_the_form_is_ignored(client, event, sumup_sandbox):
-    response = post(client, event, data_for(event, adult=2, price="0.01", total="0.01", **{"unit_price": "0"}))
+    response = post(
+        client, event, data_for(event, adult=2, price="0.01", total="0.01", **{"unit_price": "0"})
+    )
     assert response.status_code == 303
     assert str(Order.objects.get().total) == "30.00"
 
@@ -107,7 +114,9 @@ def test_get_is_not_allowed(client, event):
     assert client.get(reverse("ticketing:checkout", args=[event.pk])).status_code == 405
 
 
-@pytest.mark.parametrize("agent", ["", "curl/8.5.0", "python-requests/2.32", "Mozilla/5.0 HeadlessChrome/120.0"])
+@pytest.mark.parametrize(
+    "agent", ["", "curl/8.5.0", "python-requests/2.32", "Mozilla/5.0 HeadlessChrome/120.0"]
+)
 def test_bots_are_turned_away_at_the_door(client, event, agent):
     response = post(client, event, data_for(event), HTTP_USER_AGENT=agent)
     assert response.status_code == 403
@@ -136,8 +145,12 @@ def test_rate_limit_counts_the_client_behind_a_trusted_proxy(client, event, sett
     settings.TRUSTED_PROXY_COUNT = 1
     for _ in range(2):
         post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.1")
-    assert post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
-    assert post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 400
+    assert (
+        post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    )
+    assert (
+        post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 400
+    )
 
 
 def test_forged_forwarded_for_is_ignored_without_trusted_proxies(client, event, settings):
@@ -182,7 +195,9 @@ class _GoogleAnswer:
     def read(self):
         import json
 
-        return json.dumps({"success": self.success, "error-codes": [] if self.success else ["invalid-input-response"]}).encode()
+        return json.dumps(
+            {"success": self.success, "error-codes": [] if self.success else ["invalid-input-response"]}
+        ).encode()
 
 
 @pytest.fixture
@@ -215,7 +230,9 @@ def test_captcha_google_stubbed_missing_answer_is_refused(client, event, captcha
     assert_refused(post(client, event, data_for(event)), "Please confirm you are not a robot.", event)
 
 
-def test_captcha_google_stubbed_passing_verification_lets_the_order_through(client, event, captcha_on, sumup_sandbox):
+def test_captcha_google_stubbed_passing_verification_lets_the_order_through(
+    client, event, captcha_on, sumup_sandbox
+):
     response = post(client, event, data_for(event, **{"g-recaptcha-response": "good-token"}))
     assert response.status_code == 303
     assert Order.objects.count() == 1

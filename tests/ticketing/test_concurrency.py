@@ -9,12 +9,12 @@ from collections import Counter
 import pytest
 from django.db.models import Sum
 
+from tests.concurrency import run_concurrently
+from tests.factories import make_event, ticket_types
 from ticketing.checkout import Buyer, CheckoutRefused, place_order
 from ticketing.inventory import check_inventory, end_hold
 from ticketing.models import Order, OrderLine, Ticket
 from ticketing.payments.confirmation import _confirm_late, _issue_tickets, _mark_paid
-from tests.concurrency import run_concurrently
-from tests.factories import make_event, ticket_types
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
@@ -28,8 +28,12 @@ def _no_velocity_limits(settings):
 
 
 def buyer(i):
-    return Buyer(name=f"Buyer {i}", email=f"buyer{i}@example.com", ip=f"198.51.100.{i % 250}",
-                 user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+    return Buyer(
+        name=f"Buyer {i}",
+        email=f"buyer{i}@example.com",
+        ip=f"198.51.100.{i % 250}",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    )
 
 
 def attempt(event, quantities, i):
@@ -40,7 +44,11 @@ def attempt(event, quantities, i):
 
 
 def held_per_type():
-    rows = OrderLine.objects.filter(order__status=Order.Status.PENDING).values("ticket_type_id").annotate(n=Sum("quantity"))
+    rows = (
+        OrderLine.objects.filter(order__status=Order.Status.PENDING)
+        .values("ticket_type_id")
+        .annotate(n=Sum("quantity"))
+    )
     return {row["ticket_type_id"]: row["n"] for row in rows}
 
 
@@ -62,8 +70,10 @@ def test_many_buyers_race_for_the_last_tickets_of_one_type():
 def test_event_wide_capacity_shared_by_two_types_is_never_exceeded():
     event = make_event(capacity=15, types=[("Adult", "20.00", 12), ("Child", "10.00", 12)])
     adult, child = ticket_types(event)
-    args = [(event, {adult: 2} if i % 3 == 0 else {child: 1} if i % 3 == 1 else {adult: 1, child: 1}, i)
-            for i in range(BUYERS)]
+    args = [
+        (event, {adult: 2} if i % 3 == 0 else {child: 1} if i % 3 == 1 else {adult: 1, child: 1}, i)
+        for i in range(BUYERS)
+    ]
     results = run_concurrently(attempt, args)
     assert not [r for r in results if isinstance(r, Exception)]
     event.refresh_from_db()

@@ -5,19 +5,24 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tests.factories import make_event, ticket_types
 from ticketing.checkout import Buyer, CheckoutRefused, place_order
 from ticketing.inventory import SoldOut, check_inventory, end_hold, reserve_tickets
 from ticketing.models import Event, Order, TicketType
-from tests.factories import make_event, ticket_types
 
 pytestmark = pytest.mark.django_db
 
-BUYER = Buyer(name="Ann Example", email="ann@example.com", ip="203.0.113.5", user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+BUYER = Buyer(
+    name="Ann Example",
+    email="ann@example.com",
+    ip="203.0.113.5",
+    user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+)
 
 
 def sold(obj):

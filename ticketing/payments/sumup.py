@@ -88,7 +88,9 @@ def client() -> sumup.Sumup:
     key = (settings.SUMUP_API_BASE, settings.SUMUP_API_KEY, settings.SUMUP_TIMEOUT_SECONDS)
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != key:
-        timeout = httpx.Timeout(settings.SUMUP_TIMEOUT_SECONDS, connect=min(5, settings.SUMUP_TIMEOUT_SECONDS))
+        timeout = httpx.Timeout(
+            settings.SUMUP_TIMEOUT_SECONDS, connect=min(5, settings.SUMUP_TIMEOUT_SECONDS)
+        )
         _local.client = (key, sumup.Sumup(api_key=settings.SUMUP_API_KEY, base_url=key[0], timeout=timeout))
     return _local.client[1]
 
@@ -121,8 +123,14 @@ class _translate_errors:
 
 
 def create_checkout(
-    *, reference: str, amount: Decimal, currency: str, description: str,
-    return_url: str, redirect_url: str, valid_until: datetime,
+    *,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    description: str,
+    return_url: str,
+    redirect_url: str,
+    valid_until: datetime,
 ) -> CheckoutState:
     with _translate_errors("create a checkout"):
         checkout = client().checkouts.create(

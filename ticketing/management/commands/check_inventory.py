@@ -12,10 +12,14 @@ class Command(BaseCommand):
     def handle(self, *args, fix=False, **options):
         differences = check_inventory(fix=fix)
         for d in differences:
-            self.stdout.write(f"{d['kind']} {d['id']} ({d['name']}): sold={d['sold']} orders say {d['expected']}")
+            self.stdout.write(
+                f"{d['kind']} {d['id']} ({d['name']}): sold={d['sold']} orders say {d['expected']}"
+            )
         if not differences:
             self.stdout.write(self.style.SUCCESS("Inventory matches the orders."))
         elif fix:
             self.stdout.write(self.style.WARNING(f"Fixed {len(differences)} counter(s)."))
         else:
-            raise CommandError(f"{len(differences)} counter(s) differ from the orders; run with --fix to correct.")
+            raise CommandError(
+                f"{len(differences)} counter(s) differ from the orders; run with --fix to correct."
+            )
