@@ -135,6 +135,17 @@ def wrk(url, seconds, connections, script=None):
     return rate, output
 
 
+def cpu_seconds(master):
+    """User + system CPU of a gunicorn master's workers so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = subprocess.run(["ps", "--ppid", str(master.pid), "-o", "pid="], capture_output=True, text=True).stdout
+    total = 0
+    for pid in children.split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def worker_memory_mib(master):
     children = subprocess.run(
         ["ps", "--ppid", str(master.pid), "-o", "rss="], capture_output=True, text=True
@@ -173,7 +184,9 @@ def main():
                 f'["Cookie"] = "csrftoken={cookie}", ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"}}\n'
                 + CHECKOUT_LUA
             )
+        cpu_before = cpu_seconds(app), cpu_seconds(sumup)
         rate, output = wrk(base + "/", args.seconds, args.connections, script.name)
+        cpu_app, cpu_sumup = cpu_seconds(app) - cpu_before[0], cpu_seconds(sumup) - cpu_before[1]
         stats = dict(re.findall(r"(\w+)=([\d.]+)", output))
         print(
             f"checkout            {rate:8.0f} req/s   at {args.connections} buyers, "

@@ -9,6 +9,8 @@ from django.core.cache import cache
 
 from home import page_cache
 
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -4,11 +4,9 @@ from django.contrib.auth.models import Permission
 from tests.delivery.helpers import make_paid_order
 from tests.factories import make_event
 
-# The browser fixtures of the e2e suite, for the check-in page's browser test.
-from tests.e2e.conftest import browser, page  # noqa: F401
 
-
-def make_staff(django_user_model, username, *codenames, password="unused-password"):
+def make_staff(django_user_model, username, *codenames, password=None):
+    """A user holding exactly these permissions (by codename); no password unless given."""
     user = django_user_model.objects.create_user(username, f"{username}@staff.example", password)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     return user

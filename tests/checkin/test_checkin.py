@@ -96,12 +96,16 @@ def test_a_forged_qr_code_is_refused(order, event, door, settings):
     ticket = first_ticket(order)
     tampered = ticket.code + ":" + "A" * 43
     assert checkin.check_in(tampered, event, door).outcome == Outcome.FORGED
-    with_another_key = signing.Signer(key="not-our-key", salt=tickets.QR_SALT, algorithm="sha256").sign(ticket.code)
+    with_another_key = signing.Signer(key="not-our-key", salt=tickets.QR_SALT, algorithm="sha256").sign(
+        ticket.code
+    )
     assert checkin.check_in(with_another_key, event, door).outcome == Outcome.FORGED
     assert Ticket.objects.get(pk=ticket.pk).checked_in_at is None
 
 
-@pytest.mark.parametrize("garbage", ["", "   ", "hello", "https://example.com/not-a-ticket", "X" * 500, "ABCD-0000"])
+@pytest.mark.parametrize(
+    "garbage", ["", "   ", "hello", "https://example.com/not-a-ticket", "X" * 500, "ABCD-0000"]
+)
 def test_unreadable_input_is_refused(event, door, garbage):
     outcome = checkin.check_in(garbage, event, door).outcome
     # "https://..." has a colon: it is read as a payload, and its "signature" fails.
@@ -114,7 +118,9 @@ def test_a_well_formed_code_that_matches_no_ticket_is_unknown(event, door):
 
 
 def test_a_validly_signed_code_of_no_ticket_is_unknown(event, door):
-    assert checkin.check_in(tickets.sign_ticket_code("ABCDEFGHJKMNPQRS"), event, door).outcome == Outcome.UNKNOWN
+    assert (
+        checkin.check_in(tickets.sign_ticket_code("ABCDEFGHJKMNPQRS"), event, door).outcome == Outcome.UNKNOWN
+    )
 
 
 def test_a_ticket_of_an_unpaid_order_is_refused(order, event, door):
@@ -168,11 +174,15 @@ def test_the_scanner_page_admits_then_refuses_in_big_unmistakable_words(client, 
 def test_the_scanner_answers_json_for_its_script(client, order, event, door):
     client.force_login(door)
     ticket = first_ticket(order)
-    answer = client.post(scan_url(event), {"code": payload(ticket)}, headers={"Accept": "application/json"}).json()
+    answer = client.post(
+        scan_url(event), {"code": payload(ticket)}, headers={"Accept": "application/json"}
+    ).json()
     assert answer["admitted"] is True and answer["outcome"] == "admitted"
     assert answer["message"] == f"Admit — Adult, order {order.reference}"
     assert (answer["checked_in"], answer["sold"]) == (1, 3)
-    refused = client.post(scan_url(event), {"code": "nonsense"}, headers={"Accept": "application/json"}).json()
+    refused = client.post(
+        scan_url(event), {"code": "nonsense"}, headers={"Accept": "application/json"}
+    ).json()
     assert refused["admitted"] is False and refused["outcome"] == "unreadable"
 
 

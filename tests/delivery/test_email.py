@@ -34,7 +34,9 @@ def parts(message):
     return message_from_bytes(message.message().as_bytes())
 
 
-def test_the_email_carries_every_ticket_as_an_inline_qr_code(event, settings, django_capture_on_commit_callbacks):
+def test_the_email_carries_every_ticket_as_an_inline_qr_code(
+    event, settings, django_capture_on_commit_callbacks
+):
     settings.SITE_URL = "https://tickets.example.je"
     order = make_paid_order(event, {"Adult": 2, "Child": 1})
     ticket_email = send(order, django_capture_on_commit_callbacks)
@@ -75,7 +77,9 @@ def test_the_email_carries_every_ticket_as_an_inline_qr_code(event, settings, dj
     assert decoded == set(codes)
 
 
-def test_ticket_page_link_in_the_email_shows_the_same_tickets(event, client, django_capture_on_commit_callbacks):
+def test_ticket_page_link_in_the_email_shows_the_same_tickets(
+    event, client, django_capture_on_commit_callbacks
+):
     order = make_paid_order(event, {"Adult": 1})
     send(order, django_capture_on_commit_callbacks)
     link = next(word for word in mail.outbox[0].body.split() if "/tickets/orders/" in word)

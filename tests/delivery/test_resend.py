@@ -98,11 +98,16 @@ def test_resend_to_the_same_address_keeps_it(clerk, order, django_capture_on_com
 def test_staff_without_the_permission_cannot_resend(viewer, order):
     assert "Resend tickets" not in viewer.get(inspect_url(order)).content.decode()
     # Wagtail answers a PermissionDenied in its admin by sending the user to the dashboard.
-    for response in (viewer.get(resend_url(order)), viewer.post(resend_url(order), {"email": "thief@example.com"})):
+    for response in (
+        viewer.get(resend_url(order)),
+        viewer.post(resend_url(order), {"email": "thief@example.com"}),
+    ):
         assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
     order.refresh_from_db()
     assert order.email == "ann@exmaple.com"
-    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(action=delivery.RESEND_LOG_ACTION)
+    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(
+        action=delivery.RESEND_LOG_ACTION
+    )
 
 
 def test_anonymous_visitors_are_sent_to_the_admin_login(client, order):
@@ -122,7 +127,9 @@ def test_an_order_without_valid_tickets_cannot_be_resent(clerk, order):
     assert "Resend tickets" not in clerk.get(inspect_url(order)).content.decode()
     response = clerk.post(resend_url(order), {"email": order.email}, follow=True)
     assert "has no valid tickets to send" in response.content.decode()
-    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(action=delivery.RESEND_LOG_ACTION)
+    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(
+        action=delivery.RESEND_LOG_ACTION
+    )
 
 
 def test_staff_see_ticket_emails_and_scheduled_jobs_in_the_admin(admin_client, order):

@@ -32,7 +32,9 @@ def queue(order):
 
 
 def waiting_jobs():
-    return DBTaskResult.objects.filter(task_path="ticketing.tasks.send_ticket_email", status=TaskResultStatus.READY)
+    return DBTaskResult.objects.filter(
+        task_path="ticketing.tasks.send_ticket_email", status=TaskResultStatus.READY
+    )
 
 
 def assert_close(moment, expected):
@@ -72,7 +74,9 @@ def test_failures_are_retried_on_the_back_off_schedule_until_sent(order, databas
     assert Ticket.objects.filter(order=order).count() == 2
 
 
-def test_after_the_last_retry_it_fails_for_staff_to_see(order, database_tasks, flaky_mail, clock, settings, caplog):
+def test_after_the_last_retry_it_fails_for_staff_to_see(
+    order, database_tasks, flaky_mail, clock, settings, caplog
+):
     settings.TICKET_EMAIL_RETRY_MINUTES = [1, 2]
     flaky_mail.reset(failures=100)
     ticket_email = queue(order)
@@ -87,7 +91,9 @@ def test_after_the_last_retry_it_fails_for_staff_to_see(order, database_tasks, f
     assert flaky_mail.attempts == 3 and mail.outbox == []
     (gave_up,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert gave_up.order == order.reference and gave_up.attempt == 3
-    assert all(ADDRESS not in record.getMessage() and ADDRESS not in str(vars(record)) for record in caplog.records)
+    assert all(
+        ADDRESS not in record.getMessage() and ADDRESS not in str(vars(record)) for record in caplog.records
+    )
     # The tickets are there whatever happened to the e-mail; staff resend from the admin.
     assert order.tickets.count() == 2
 
@@ -138,7 +144,9 @@ def test_an_overdue_email_whose_job_was_lost_gets_a_new_one_but_a_waiting_job_is
     assert delivery.requeue_stalled() == 1
     assert waiting_jobs().count() == 2  # lost's new job, and waiting's own: not a third
     run_worker()
-    assert {e.status for e in TicketEmail.objects.filter(pk__in=[lost.pk, waiting.pk])} == {TicketEmail.Status.SENT}
+    assert {e.status for e in TicketEmail.objects.filter(pk__in=[lost.pk, waiting.pk])} == {
+        TicketEmail.Status.SENT
+    }
     assert len(mail.outbox) == 2
 
 

@@ -23,7 +23,9 @@ JOB_NAMES = {job.name for job in schedule.JOBS}
 
 def pending_runs():
     """{job name: number of runs waiting} — the invariant is exactly one each."""
-    waiting = DBTaskResult.objects.filter(task_path="ticketing.tasks.run_periodic_job", status=TaskResultStatus.READY)
+    waiting = DBTaskResult.objects.filter(
+        task_path="ticketing.tasks.run_periodic_job", status=TaskResultStatus.READY
+    )
     return Counter(row["args_kwargs"]["args"][0] for row in waiting.values("args_kwargs"))
 
 
@@ -99,12 +101,16 @@ def test_next_run_time():
     assert schedule.next_run_time(start, minute, start) == start + minute
     assert schedule.next_run_time(start, minute, start + timedelta(seconds=59)) == start + minute
     assert schedule.next_run_time(start, minute, start + minute) == start + 2 * minute
-    assert schedule.next_run_time(start, minute, start + timedelta(minutes=90, seconds=1)) == start + 91 * minute
+    assert (
+        schedule.next_run_time(start, minute, start + timedelta(minutes=90, seconds=1)) == start + 91 * minute
+    )
 
 
 def test_a_failing_job_is_recorded_and_its_chain_goes_on(database_tasks, monkeypatch):
     monkeypatch.setattr(
-        schedule, "JOBS", (schedule.PeriodicJob("explodes", "tests.delivery.test_schedule.explode", timedelta(hours=1)),)
+        schedule,
+        "JOBS",
+        (schedule.PeriodicJob("explodes", "tests.delivery.test_schedule.explode", timedelta(hours=1)),),
     )
     schedule.ensure_scheduled()
     run_worker()

@@ -1,4 +1,8 @@
-"""A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against the live server."""
+"""A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against the live server.
+
+Loaded for the whole suite from tests/conftest.py, so one browser serves every test that asks
+for `page`: Playwright's sync API allows one instance per thread.
+"""
 
 import os
 import shutil
