@@ -61,16 +61,14 @@ USER app
 
 EXPOSE 8000
 
-# /health/ answers without touching the database. Django checks the Host header against
-# ALLOWED_HOSTS, so the probe sends the first allowed host. A worker container has no web
+# /health/ answers without touching the database, for any Host header and over plain HTTP
+# (it is served before host validation and the HTTPS redirect). A worker container has no web
 # server: run it with --no-healthcheck (platforms ignore this instruction and use their own
 # check, configured in .do/app.yaml or the Railway service settings).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import os, urllib.request as r; h = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.').replace('*', '') or 'localhost'; r.urlopen(r.Request('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), headers={'Host': h}), timeout=4)"
+    CMD python -c "import os, urllib.request as r; r.urlopen('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), timeout=4)"
 
-# PORT and WEB_CONCURRENCY come from the environment at run time (the platform sets PORT).
-# gunicorn.conf.py (read from the working directory) sets bind, workers and logging.
-# The access log leaves out the client IP, user agent and path (order and ticket URLs carry
-# secret tokens): time, method, status, bytes, duration and the request id that the app's
-# own log lines carry too.
+# gunicorn.conf.py (read from the working directory) binds to $PORT, runs $WEB_CONCURRENCY
+# workers and writes an access log without client IPs, user agents or paths (order and ticket
+# URLs carry secret tokens).
 CMD ["gunicorn", "config.wsgi:application"]

@@ -195,11 +195,21 @@ def main():
         print(
             f"                    non-2xx/3xx answers: {stats['non2xx3xx']}, socket errors: {stats['errors']}"
         )
+        done = rate * args.seconds
+        print(
+            f"                    CPU per checkout: site {cpu_app / done * 1000:.1f} ms, "
+            f"SumUp sandbox {cpu_sumup / done * 1000:.1f} ms (the sandbox shares these 2 cores)"
+        )
         memory = worker_memory_mib(app)
         print("worker memory       " + ", ".join(f"{m:.0f} MiB" for m in memory) + " (target < 150 MiB)")
         check = subprocess.run(
             [PY, "manage.py", "check_inventory"], cwd=ROOT, env=env, capture_output=True, text=True
         )
+        statuses = subprocess.run(
+            ["psql", f"{PG}/{DB_NAME}", "-tAc", "SELECT status, count(*) FROM ticketing_order GROUP BY status"],
+            capture_output=True, text=True,
+        ).stdout.split()
+        print("orders by status    " + ", ".join(statuses))
         print("check_inventory     " + (check.stdout.strip() or check.stderr.strip()).splitlines()[-1])
     finally:
         for process in (app, sumup):

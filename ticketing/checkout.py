@@ -96,15 +96,15 @@ def order_url(order: Order) -> str:
     return settings.SITE_URL + reverse("ticketing:order", args=[order.token])
 
 
-def start_payment(order: Order) -> Payment:
+def start_payment(order: Order, *, retry: bool = False) -> Payment:
     """Open a SumUp hosted checkout for exactly the order's total; the buyer is sent there.
 
     Each attempt gets a fresh checkout reference (SumUp refuses a reused one). If SumUp cannot
     be reached for the first attempt, the order is cancelled and its tickets released at once,
-    rather than held for a buyer who cannot pay; a failed retry keeps the hold.
+    rather than held for a buyer who cannot pay; a failed `retry` keeps the hold.
     """
-    first_attempt = not order.payments.exists()
-    if not first_attempt:
+    first_attempt = not retry
+    if retry:
         # One payable checkout per order at a time, so a buyer cannot pay twice by accident.
         close_open_checkouts(order)
         order.refresh_from_db()

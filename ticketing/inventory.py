@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
+from ticketing import audit
 from ticketing.models import Event, Order, OrderLine, Ticket, TicketType
 from ticketing.signals import availability_changed
 
@@ -84,12 +85,16 @@ def order_quantities(order: Order) -> dict[int, int]:
 
 
 def end_hold(
-    order: Order, new_status: str, *, from_statuses: Iterable[str] = (Order.Status.PENDING,)
+    order: Order,
+    new_status: str,
+    *,
+    from_statuses: Iterable[str] = (Order.Status.PENDING,),
+    cause: str = "hold ended",
 ) -> bool:
     """Move a holding order to a non-holding state and release its tickets, exactly once.
 
     Returns False (and changes nothing) when the order was no longer in `from_statuses`:
-    someone else (a payment, another expiry run) got there first.
+    someone else (a payment, another expiry run) got there first. `cause` goes in the audit line.
     """
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk, status__in=list(from_statuses)).update(status=new_status)
@@ -98,15 +103,7 @@ def end_hold(
         _release(order.event_id, order_quantities(order))
     previous = order.status
     order.status = new_status
-    logger.info(
-        "order state changed",
-        extra={
-            "order": order.reference,
-            "old_state": previous,
-            "new_state": new_status,
-            "cause": "hold ended",
-        },
-    )
+    audit.order_state_changed(order, previous, new_status, cause)
     return True
 
 

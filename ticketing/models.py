@@ -341,6 +341,10 @@ class Payment(models.Model):
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When this payment made its order paid. At most one payment of an order has it (it is set
+    # in the transaction that moves the order to `paid`); any other PAID payment of a paid
+    # order is a duplicate, refunded automatically (ticketing.refunds).
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -372,12 +376,21 @@ class WebhookEvent(models.Model):
 
 
 class Refund(models.Model):
+    """Money given back through SumUp: asked for by staff, or made automatically (ticketing.refunds)."""
+
     wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", "By staff"
+        LATE_PAYMENT = "late_payment", "Automatic: paid after the tickets were gone"
+        DUPLICATE_PAYMENT = "duplicate_payment", "Automatic: second payment for a paid order"
+
+    AUTOMATIC_KINDS = (Kind.LATE_PAYMENT, Kind.DUPLICATE_PAYMENT)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
@@ -390,9 +403,24 @@ class Refund(models.Model):
     )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STAFF)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One refund of a payment at SumUp at a time: a double click, or two staff at once,
+            # cannot refund the same money twice.
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(status="requested"), name="one_refund_in_flight_per_payment"
+            ),
+            # Concurrent webhook deliveries of one late or duplicate payment refund it once.
+            models.UniqueConstraint(
+                fields=["payment", "kind"],
+                condition=Q(kind__in=["late_payment", "duplicate_payment"]),
+                name="one_automatic_refund_per_payment",
+            ),
+        ]
 
     def __str__(self):
         return f"Refund {self.amount} for {self.payment.order.reference}"
@@ -463,3 +491,81 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ReconciliationMismatch(models.Model):
+    """A disagreement between SumUp's money and our orders that a person must look at.
+
+    Written by the webhook's confirmation checks (amount, currency, reference, merchant) and by
+    the daily reconciliation (`ticketing.reconcile`). `key` names the problem (its kind and the
+    payment or SumUp transaction), so finding it again updates this row instead of adding one.
+    Holds references and amounts only, no personal data.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", "Amount differs"
+        CURRENCY = "currency", "Currency differs"
+        REFERENCE = "reference", "Checkout reference differs"
+        MERCHANT = "merchant", "Paid to another merchant"
+        PAID_AT_SUMUP_ONLY = "paid_at_sumup_only", "Paid at SumUp, not here"
+        PAID_HERE_ONLY = "paid_here_only", "Paid here, not at SumUp"
+        REFUND_AT_SUMUP_ONLY = "refund_at_sumup_only", "Refunded at SumUp, not here"
+        REFUND_HERE_ONLY = "refund_here_only", "Refunded here, not at SumUp"
+        CONFIRMED_LATE = "confirmed_late", "Missed payment, confirmed by reconciliation"
+
+    key = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    transaction_id = models.CharField(max_length=64, blank=True)
+    transaction_code = models.CharField(max_length=32, blank=True)
+    sumup_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    our_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    detail = models.CharField(max_length=255)
+    source = models.CharField(max_length=16, default="reconcile")  # "webhook" or "reconcile"
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    times_seen = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["resolved_at", "-last_seen_at"]
+        verbose_name = "payment mismatch"
+        verbose_name_plural = "payment mismatches"
+        # Permissions belong to a model in Django; refunding is grouped here with the other
+        # money-review work of this app, as `ticketing.refund_order`.
+        permissions = [("refund_order", "Can refund orders through SumUp")]
+
+    def __str__(self):
+        subject = self.order.reference if self.order_id else (self.transaction_code or self.transaction_id)
+        return f"{self.get_kind_display()} · {subject}"
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+    @classmethod
+    def record(cls, *, key, **fields):
+        """Record a mismatch found (again); returns (mismatch, created).
+
+        Seen again, the row's figures are refreshed and counted; a row staff resolved stays
+        resolved (they decided about it), unless `reopen=True`.
+        """
+        reopen = fields.pop("reopen", False)
+        now = timezone.now()
+        mismatch, created = cls.objects.get_or_create(key=key[:160], defaults={**fields, "last_seen_at": now})
+        if not created:
+            updates = {name: value for name, value in fields.items() if name not in ("kind", "source")}
+            updates.update(last_seen_at=now, times_seen=models.F("times_seen") + 1)
+            if reopen:
+                updates.update(resolved_at=None, resolved_by=None, resolution="")
+            cls.objects.filter(pk=mismatch.pk).update(**updates)
+            mismatch.refresh_from_db()
+        return mismatch, created

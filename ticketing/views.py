@@ -120,7 +120,7 @@ def pay_again_view(request, token):
     """A new SumUp checkout for the same order, while its hold lasts."""
     order = get_object_or_404(Order.objects.select_related("event"), token=token)
     try:
-        payment = checkout.start_payment(order)
+        payment = checkout.start_payment(order, retry=True)
     except checkout.PaymentUnavailable as refused:
         return render(
             request,

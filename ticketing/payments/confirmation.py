@@ -5,6 +5,18 @@ checkout, and `confirm_payment` accepts it only if it is PAID for exactly our am
 currency, checkout reference and merchant. The order's move to `paid` is one conditional
 UPDATE (`WHERE status = 'pending'`); the tickets are created in the same transaction, so
 repeated, concurrent or out-of-order confirmations change nothing after the first.
+
+What a PAID checkout means depends on the order's state when it arrives:
+
+* pending: confirmed, tickets issued; this payment is marked as the one that paid.
+* expired or cancelled (paid after the hold ended): the tickets are reserved again if there
+  are any left; if not, the order goes to `needs_review` and the money is refunded at once.
+* already paid by another payment (the buyer paid twice): this one is refunded at once.
+* a payment that differs from the order (amount, currency, reference, merchant): the order
+  goes to `needs_review` (it is never paid) and staff are alerted.
+
+Refunds call SumUp, so they run after the transactions here have committed: no lock is ever
+held during a network call.
 """
 
 import logging
@@ -13,11 +25,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ticketing import alerts, audit, refunds
 from ticketing.inventory import SoldOut, end_hold, order_quantities, reserve_tickets
-from ticketing.models import Order, Payment, Ticket
+from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
 from ticketing.payments import sumup
 
 logger = logging.getLogger(__name__)
+
+# Orders that have been paid (whatever refunds followed): a PAID checkout can never un-pay them.
+PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 
 class Outcome:
@@ -31,6 +47,16 @@ class Outcome:
     LATE_SOLD_OUT = "late_payment_sold_out"
     DUPLICATE_PAYMENT = "duplicate_payment"
     NOT_CONFIRMABLE = "order_not_confirmable"
+
+
+# What each field compared by `mismatches` is recorded as, for staff.
+MISMATCH_KINDS = {
+    "checkout_id": ReconciliationMismatch.Kind.REFERENCE,
+    "checkout_reference": ReconciliationMismatch.Kind.REFERENCE,
+    "merchant_code": ReconciliationMismatch.Kind.MERCHANT,
+    "amount": ReconciliationMismatch.Kind.AMOUNT,
+    "currency": ReconciliationMismatch.Kind.CURRENCY,
+}
 
 
 def mismatches(payment: Payment, state: sumup.CheckoutState) -> list[str]:
@@ -51,17 +77,45 @@ def mismatches(payment: Payment, state: sumup.CheckoutState) -> list[str]:
 
 
 def _record_state(payment: Payment, state: sumup.CheckoutState) -> None:
-    payment.status = state.status
+    """Keep SumUp's latest word on the payment, and log a change of its status once.
+
+    PAID is final at SumUp: a stale read or an out-of-order answer saying anything else about a
+    payment already PAID here changes nothing. The status changes with a conditional UPDATE, so
+    of several concurrent refreshes exactly one logs (and counts) the change.
+    """
+    new = state.status or payment.status
+    rows = Payment.objects.filter(pk=payment.pk)
+    if new != Payment.Status.PAID:
+        rows = rows.exclude(status=Payment.Status.PAID)
+    details = {"raw": state.raw, "updated_at": timezone.now()}
+    if state.transaction_id:
+        details["transaction_id"] = state.transaction_id
+    if state.transaction_code:
+        details["transaction_code"] = state.transaction_code
+    old = payment.status
+    changed = rows.exclude(status=new).update(status=new, **details)
+    if not changed and not rows.update(**details):
+        logger.warning(
+            "SumUp reported a paid payment as not paid; kept as paid",
+            extra={"order": payment.order.reference, "payment": payment.checkout_reference, "reported": new},
+        )
+        payment.status = Payment.Status.PAID
+        return
+    payment.status = new
     payment.raw = state.raw
-    payment.transaction_id = state.transaction_id or payment.transaction_id
-    payment.transaction_code = state.transaction_code or payment.transaction_code
-    payment.save(update_fields=["status", "raw", "transaction_id", "transaction_code", "updated_at"])
+    payment.transaction_id = details.get("transaction_id", payment.transaction_id)
+    payment.transaction_code = details.get("transaction_code", payment.transaction_code)
+    if changed:
+        audit.payment_state_changed(payment, old, new, "SumUp checkout status")
+        if new == Payment.Status.FAILED:
+            alerts.failed_payment_recorded()
 
 
 def refresh_payment(payment: Payment) -> str:
     """Ask SumUp about this payment and act on the answer. Returns an `Outcome` value.
 
-    Raises sumup.SumUpError when SumUp cannot answer; nothing is changed then.
+    The one confirmation path: the buyer's order page, the webhook and reconciliation all
+    call it. Raises sumup.SumUpError when SumUp cannot answer; nothing is changed then.
     """
     state = sumup.get_checkout(payment.checkout_id)
     _record_state(payment, state)
@@ -70,11 +124,19 @@ def refresh_payment(payment: Payment) -> str:
     return confirm_payment(payment, state)
 
 
+def known_outcome(payment: Payment) -> str | None:
+    """The outcome asking SumUp again could not change, or None if it is worth asking.
+
+    A payment that is PAID and has paid its order is settled for good (PAID is final at
+    SumUp), so a repeated callback for it needs no API call.
+    """
+    if payment.status == Payment.Status.PAID and payment.confirmed_at is not None:
+        return Outcome.ALREADY_PAID
+    return None
+
+
 def _log_transition(order, old, new, cause):
-    logger.info(
-        "order state changed",
-        extra={"order": order.reference, "old_state": old, "new_state": new, "cause": cause},
-    )
+    audit.order_state_changed(order, old, new, cause)
 
 
 def _issue_tickets(order: Order) -> None:
@@ -96,61 +158,154 @@ def _mark_paid(order: Order, from_status: str) -> bool:
     )
 
 
+def _claim(payment: Payment) -> None:
+    """Mark `payment` as the one that paid its order; call in the transaction that pays it."""
+    payment.confirmed_at = timezone.now()
+    Payment.objects.filter(pk=payment.pk).update(confirmed_at=payment.confirmed_at)
+
+
 def confirm_payment(payment: Payment, state: sumup.CheckoutState) -> str:
     """Apply a PAID checkout to its order. Safe to call any number of times, concurrently."""
     order = Order.objects.get(pk=payment.order_id)
     payment.order = order
     problems = mismatches(payment, state)
     if problems:
-        return _needs_review(order, f"payment mismatch: {', '.join(problems)}", Outcome.MISMATCH)
+        return _mismatch(order, payment, state, problems)
 
     with transaction.atomic():
         if _mark_paid(order, Order.Status.PENDING):
+            _claim(payment)
             _issue_tickets(order)
             _log_transition(order, Order.Status.PENDING, Order.Status.PAID, "payment confirmed")
             return Outcome.CONFIRMED
+    return _settle(order, payment, state)
 
+
+def _settle(order: Order, payment: Payment, state: sumup.CheckoutState) -> str:
+    """A matching PAID payment for an order that was no longer pending: what it means now."""
     order.refresh_from_db()
-    if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED):
-        paid_by_other = order.payments.filter(status=Payment.Status.PAID).exclude(pk=payment.pk).exists()
-        if paid_by_other:
-            logger.error("duplicate payment for a paid order", extra={"order": order.reference})
-            return Outcome.DUPLICATE_PAYMENT
+    if order.status in PAID_STATES:
+        if _paid_by_another(order, payment):
+            return _refund_duplicate(order, payment, state)
         return Outcome.ALREADY_PAID
     if order.status in (Order.Status.EXPIRED, Order.Status.CANCELLED):
-        return _confirm_late(order)
+        return _confirm_late(order, payment, state)
+    if order.status == Order.Status.NEEDS_REVIEW and payment.refunds.filter(kind=Refund.Kind.LATE_PAYMENT).exists():
+        # Paid too late for tickets: make sure the refund happened (a failed one is tried again).
+        _refund_late_payment(order, payment, state)
+        return Outcome.LATE_SOLD_OUT
     return Outcome.NOT_CONFIRMABLE
 
 
-def _confirm_late(order: Order) -> str:
+def _paid_by_another(order: Order, payment: Payment) -> bool:
+    """Did another payment of this (paid) order pay it? Read from the database, not `payment`,
+    which may be a copy loaded before a concurrent confirmation claimed it."""
+    confirming = order.payments.filter(confirmed_at__isnull=False).values_list("pk", flat=True).first()
+    if confirming is None:
+        # Nothing says which payment paid (data from before `confirmed_at`): never refund on a guess.
+        logger.warning("paid order without a confirming payment", extra={"order": order.reference})
+        return False
+    return confirming != payment.pk
+
+
+def _confirm_late(order: Order, payment: Payment | None = None, state: sumup.CheckoutState | None = None) -> str:
     """Paid after the hold ended: take the tickets again if they are still there."""
     previous = order.status
     try:
         with transaction.atomic():
-            if not _mark_paid(order, previous):
-                return Outcome.ALREADY_PAID
-            reserve_tickets(order.event_id, order_quantities(order))
-            _issue_tickets(order)
+            took = _mark_paid(order, previous)
+            if took:
+                if payment is not None:
+                    _claim(payment)
+                reserve_tickets(order.event_id, order_quantities(order))
+                _issue_tickets(order)
     except SoldOut:
-        return _needs_review(order, "paid after the hold ended and the tickets are gone", Outcome.LATE_SOLD_OUT)
+        return _late_sold_out(order, payment, state)
+    if not took:
+        # Someone else moved the order first (a twin delivery of this payment, say): decide again.
+        return Outcome.ALREADY_PAID if payment is None else _settle(order, payment, state)
     _log_transition(order, previous, Order.Status.PAID, "late payment confirmed")
     return Outcome.LATE_CONFIRMED
 
 
-def _needs_review(order: Order, cause: str, outcome: str) -> str:
-    """Money and order disagree: no tickets, a person must look. Never `paid`."""
-    previous = order.status
-    if previous == Order.Status.PENDING:
-        end_hold(order, Order.Status.NEEDS_REVIEW)
-    else:
-        Order.objects.filter(pk=order.pk, status=previous).exclude(
-            status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED]
-        ).update(status=Order.Status.NEEDS_REVIEW)
-    logger.error(
-        "order needs review",
-        extra={"order": order.reference, "old_state": previous, "new_state": Order.Status.NEEDS_REVIEW, "cause": cause},
+def _late_sold_out(order: Order, payment: Payment | None, state: sumup.CheckoutState | None) -> str:
+    """Paid too late and the tickets are gone: review, and the money goes straight back."""
+    _to_review(order, "paid after the hold ended and the tickets are gone")
+    if payment is not None:
+        _refund_late_payment(order, payment, state)
+    return Outcome.LATE_SOLD_OUT
+
+
+def _refund_late_payment(order: Order, payment: Payment, state: sumup.CheckoutState | None) -> None:
+    amount = state.amount if state is not None else refunds.paid_amount(payment)
+    refunds.refund_automatically(
+        payment,
+        kind=Refund.Kind.LATE_PAYMENT,
+        amount=amount,
+        reason="paid after the hold ended and the tickets had sold out",
     )
-    return outcome
+
+
+def _refund_duplicate(order: Order, payment: Payment, state: sumup.CheckoutState) -> str:
+    logger.warning("duplicate payment for a paid order", extra={"order": order.reference})
+    refunds.refund_automatically(
+        payment,
+        kind=Refund.Kind.DUPLICATE_PAYMENT,
+        amount=state.amount,
+        reason="a second payment for an order already paid",
+    )
+    return Outcome.DUPLICATE_PAYMENT
+
+
+def _mismatch(order: Order, payment: Payment, state: sumup.CheckoutState, problems: list[str]) -> str:
+    """Money and order disagree: no tickets, a person must look, staff are alerted. Never `paid`."""
+    _to_review(order, f"payment mismatch: {', '.join(problems)}")
+    for kind in dict.fromkeys(MISMATCH_KINDS[problem] for problem in problems):
+        ReconciliationMismatch.record(
+            key=f"{kind}:payment:{payment.pk}",
+            kind=kind,
+            source="webhook",
+            order=order,
+            payment=payment,
+            transaction_id=state.transaction_id,
+            transaction_code=state.transaction_code,
+            sumup_amount=state.amount,
+            our_amount=order.total,
+            currency=(state.currency or "")[:3],
+            detail=(
+                f"Checkout {payment.checkout_reference} of order {order.reference}: SumUp reports "
+                f"{state.amount} {state.currency} to merchant {state.merchant_code or '-'} with reference "
+                f"{state.checkout_reference or '-'}; the order is {order.total} {order.currency}."
+            )[:255],
+        )
+    order.refresh_from_db()
+    alerts.payment_mismatch(payment, problems, state)
+    return Outcome.MISMATCH
+
+
+def _to_review(order: Order, cause: str) -> bool:
+    """Move an unpaid order to `needs_review` (releasing a pending order's hold), exactly once.
+
+    A paid order is never moved: whatever arrives later, its tickets stand. Returns whether
+    this call made the change.
+    """
+    previous = order.status
+    if previous in PAID_STATES or previous == Order.Status.NEEDS_REVIEW:
+        return False
+    if previous == Order.Status.PENDING:
+        changed = end_hold(order, Order.Status.NEEDS_REVIEW, cause=cause)
+    else:
+        changed = bool(
+            Order.objects.filter(pk=order.pk, status=previous).update(
+                status=Order.Status.NEEDS_REVIEW, updated_at=timezone.now()
+            )
+        )
+        if changed:
+            order.status = Order.Status.NEEDS_REVIEW
+            audit.order_state_changed(order, previous, Order.Status.NEEDS_REVIEW, cause)
+    if changed:
+        logger.warning("order needs review", extra={"order": order.reference, "cause": cause})
+    return changed
 
 
 def close_open_checkouts(order: Order) -> None:
@@ -164,8 +319,15 @@ def close_open_checkouts(order: Order) -> None:
             state = sumup.deactivate_checkout(payment.checkout_id)
             if state is None:
                 refresh_payment(payment)
-            else:
-                Payment.objects.filter(pk=payment.pk).update(status=state.status or Payment.Status.EXPIRED)
+                continue
+            new = state.status or Payment.Status.EXPIRED
+            changed = (
+                Payment.objects.filter(pk=payment.pk)
+                .exclude(status__in=[Payment.Status.PAID, new])
+                .update(status=new, updated_at=timezone.now())
+            )
+            if changed:
+                audit.payment_state_changed(payment, payment.status, new, "checkout closed")
         except sumup.SumUpError:
             # valid_until already stops SumUp taking payment after the hold; a payment that
             # still arrives takes the late-payment path.

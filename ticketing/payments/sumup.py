@@ -7,9 +7,11 @@ rounded to 2 places and come back as Decimal (SUMUP.md §8).
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qs
 
 import httpx
 import sumup
@@ -164,7 +166,153 @@ def deactivate_checkout(checkout_id: str) -> CheckoutState | None:
 
 
 def refund(transaction_id: str, amount: Decimal | None = None) -> None:
-    """Refund a transaction (its UUID, not its code); the whole of it when amount is None."""
-    with _translate_errors("refund a payment"):
-        kwargs = {} if amount is None else {"amount": float(amount.quantize(CENTS))}
-        client().transactions.refund(settings.SUMUP_MERCHANT_CODE, transaction_id, **kwargs)
+    """Refund a transaction (its UUID, not its code); the whole of it when amount is None.
+
+    SumUp answers 201 with an empty body: there is no refund id to keep. A refusal raises
+    SumUpError whose message says why, in words staff can act on.
+    """
+    if not transaction_id:
+        raise SumUpError("This payment has no SumUp transaction id, so SumUp cannot refund it.")
+    try:
+        with _translate_errors("refund a payment"):
+            kwargs = {} if amount is None else {"amount": float(amount.quantize(CENTS))}
+            client().transactions.refund(settings.SUMUP_MERCHANT_CODE, transaction_id, **kwargs)
+    except SumUpUnavailable:
+        raise
+    except SumUpError as error:
+        raise SumUpError(_refund_refusal(error), error.status) from error
+
+
+def _refund_refusal(error: SumUpError) -> str:
+    """SumUp's reason for refusing a refund (SUMUP.md §6), as a sentence for staff."""
+    cause = error.__cause__
+    body = {}
+    response = getattr(cause, "response", None)
+    if response is not None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+    body = body if isinstance(body, dict) else {}
+    details = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+    if details:
+        first = details[0]
+        text = str(first.get("detail") or body.get("detail") or error.message)
+        if first.get("max_refundable_amount") is not None:
+            text += f" (at most {money(first['max_refundable_amount'])} can still be refunded)"
+        return f"SumUp refused the refund: {text}."
+    detail = str(body.get("detail") or body.get("message") or error.message).rstrip(".")
+    reasons = {
+        404: "SumUp does not know this transaction",
+        409: "SumUp says the payment cannot be refunded in its current state",
+        403: "SumUp does not allow this account to refund",
+    }
+    reason = reasons.get(error.status)
+    return f"{reason} ({detail})." if reason else f"SumUp refused the refund: {detail}."
+
+
+# --- Signed event notifications (SUMUP.md §5b) ------------------------------------------------
+
+SIGNATURE_HEADER = "X-SumUp-Webhook-Signature"
+
+
+class SignatureInvalid(Exception):
+    """A delivery's signature is missing, wrong, or outside SumUp's five-minute window."""
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> None:
+    """Check `X-SumUp-Webhook-Signature` with the SDK's own verifier (constant-time, ±300 s).
+
+    Raises SignatureInvalid. Only proves the body came from SumUp recently; what it says about
+    a checkout is still confirmed by asking the API.
+    """
+    from sumup.events import EventPayloadError, EventSignatureError, verify_event_signature
+
+    try:
+        verify_event_signature(secret, body, header)
+    except (EventSignatureError, EventPayloadError) as error:
+        raise SignatureInvalid(str(error)) from error
+
+
+# --- Transaction history (SUMUP.md §7) --------------------------------------------------------
+
+HISTORY_PAGE_SIZE = 100
+MAX_HISTORY_PAGES = 1000  # a safety stop: 100,000 transactions per run
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One item of SumUp's transaction history: a PAYMENT, or a REFUND naming the payment."""
+
+    id: str
+    type: str
+    status: str
+    transaction_id: str
+    transaction_code: str
+    amount: Decimal
+    currency: str
+    refunded_amount: Decimal
+    product_summary: str
+    timestamp: datetime | None
+
+    @classmethod
+    def from_sdk(cls, item):
+        raw = item.model_dump(mode="python")
+        return cls(
+            id=str(raw.get("id") or ""),
+            type=str(raw.get("type") or ""),
+            status=str(raw.get("status") or ""),
+            transaction_id=str(raw.get("transaction_id") or ""),
+            transaction_code=str(raw.get("transaction_code") or ""),
+            amount=money(raw.get("amount") or 0),
+            currency=str(raw.get("currency") or ""),
+            refunded_amount=money(raw.get("refunded_amount") or 0),
+            product_summary=str(raw.get("product_summary") or ""),
+            timestamp=raw.get("timestamp"),
+        )
+
+
+def _next_page_query(links) -> dict | None:
+    """The `rel=next` link's query string as keyword arguments for the SDK's `list`."""
+    for link in links or []:
+        if getattr(link, "rel", None) == "next" and getattr(link, "href", None):
+            params = parse_qs(link.href.split("?", 1)[-1])
+            query = {key: values[0] for key, values in params.items() if not key.endswith("[]")}
+            query.update({key[:-2]: values for key, values in params.items() if key.endswith("[]")})
+            if "limit" in query:
+                query["limit"] = int(query["limit"])
+            return query
+    return None
+
+
+def transaction_history(since: datetime | None = None) -> Iterator[HistoryItem]:
+    """Every transaction of our merchant created at or after `since`, oldest first, page by page.
+
+    Follows SumUp's cursor (`links[rel=next]`) to the end. Raises SumUpError if SumUp cannot
+    answer; items already yielded stay valid.
+    """
+    query = {"order": "ascending", "limit": HISTORY_PAGE_SIZE}
+    if since is not None:
+        query["oldest_time"] = since
+    seen_cursors = set()
+    for _page in range(MAX_HISTORY_PAGES):
+        with _translate_errors("read the transaction history"):
+            page = client().transactions.list(settings.SUMUP_MERCHANT_CODE, **query)
+        for item in page.items or []:
+            yield HistoryItem.from_sdk(item)
+        query = _next_page_query(page.links)
+        cursor = repr(sorted(query.items())) if query else None
+        if query is None or cursor in seen_cursors:
+            return
+        seen_cursors.add(cursor)
+    logger.warning("transaction history longer than the safety stop", extra={"pages": MAX_HISTORY_PAGES})
+
+
+def refunded_amount(transaction_id: str) -> Decimal:
+    """How much of a transaction SumUp has refunded so far (its REFUND events, summed)."""
+    with _translate_errors("read a transaction"):
+        transaction = client().transactions.get(settings.SUMUP_MERCHANT_CODE, id=transaction_id)
+    events = transaction.transaction_events or []
+    return sum(
+        (money(e.amount or 0) for e in events if str(e.event_type or "").upper() == "REFUND"), Decimal("0.00")
+    )

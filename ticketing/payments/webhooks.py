@@ -1,12 +1,44 @@
-"""SumUp's `return_url` callback: an unsigned hint that a checkout changed (SUMUP.md §5).
+"""SumUp's webhook `POST /tickets/webhooks/sumup/`: callbacks and signed events (SUMUP.md §5).
 
-The body is believed about nothing. An id we never created is ignored without calling SumUp
-(so forged calls cannot burn our API quota); for one of ours we ask SumUp's API and apply the
-answer through the same path the buyer's return uses.
+Two kinds of delivery arrive here:
+
+* the checkout's `return_url` callback, `{"event_type": "CHECKOUT_STATUS_CHANGED", "id": …}`,
+  which SumUp does not sign: anyone can send it;
+* when `SUMUP_WEBHOOK_SECRET` is set, SumUp's signed events, `{"id": "evt_…", "type":
+  "checkouts.paid", "object": {"id": …, "type": "checkout", …}}` with an
+  `X-SumUp-Webhook-Signature` header. With a secret set, every delivery must carry a valid
+  signature (so SumUp's unsigned callbacks are refused too: the signed events replace them).
+
+Neither is believed about anything but which checkout to look at. The checks, each a fast
+answer that changes nothing:
+
+1. rate limit per client address (generous, `WEBHOOK_RATE_LIMIT`: SumUp's retries must get
+   through) → 429;
+2. a body larger than `MAX_BODY_BYTES` → 413 (SumUp's are about a hundred bytes);
+3. with a secret: signature missing, wrong, or more than five minutes old → 400, before the
+   body is even parsed;
+4. not `application/json` → 415, not a JSON object naming a checkout → 400;
+5. an event type we do not act on → 204 (SumUp: "silently ignore unknown events");
+6. a checkout id we never created → 204 with no call to SumUp, so forged calls cannot spend
+   our API quota, and nothing stored.
+
+For one of our checkouts, SumUp's API is asked and the answer applied by `refresh_payment`,
+the path the buyer's order page takes too. SumUp failing to answer gets a 503, so that SumUp
+delivers again later (1, 5, 20 minutes, 2 hours).
+
+Every delivery about one of our checkouts is recorded as a `WebhookEvent`, keyed so repeats
+show without piling up rows:
+
+* signed event: `event:<event id>`, one row per event; a redelivery adds to `deliveries`
+  and, once the event was acted on, is answered without asking SumUp again;
+* unsigned callback: `callback:<checkout id>:<outcome>`, one row per checkout and outcome
+  with a delivery counter: "confirmed ×1, already_paid ×9" shows ten duplicate deliveries at
+  a glance, and a flood of copies of a real checkout id adds no rows.
 """
 
 import json
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,11 +52,128 @@ from django_ratelimit.decorators import ratelimit
 from ticketing import fraud
 from ticketing.models import Payment, WebhookEvent
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import refresh_payment
+from ticketing.payments.confirmation import known_outcome, refresh_payment
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_CHECKOUT_ID = 64  # Payment.checkout_id: anything longer cannot be one of ours
+
+CALLBACK_EVENT = "CHECKOUT_STATUS_CHANGED"
+CHECKOUT_EVENTS = frozenset(
+    {"checkouts.created", "checkouts.updated", "checkouts.paid", "checkouts.failed", "checkouts.expired"}
+)
+
+# Outcomes of a delivery, besides confirmation's `Outcome` values.
+UNKNOWN_CHECKOUT = "unknown_checkout"
+SUMUP_UNAVAILABLE = "sumup_unavailable"
+REPEATED = "repeated_event"
+RETRY_LATER = frozenset({SUMUP_UNAVAILABLE})
+
+
+class Malformed(Exception):
+    """Not a notification we can read."""
+
+
+class Ignored(Exception):
+    """A well-formed notification about something we do not act on."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    checkout_id: str
+    event_type: str
+    event_id: str = ""  # signed events only
+
+
+def parse_notification(body) -> Notification:
+    """Which checkout a delivery is about. Raises Malformed or Ignored."""
+    if not isinstance(body, dict):
+        raise Malformed("not a JSON object")
+    if "object" in body or "type" in body:  # a signed event's envelope
+        event_type, target = body.get("type"), body.get("object")
+        if not isinstance(event_type, str) or not isinstance(target, dict):
+            raise Malformed("event without a type or object")
+        if event_type not in CHECKOUT_EVENTS or target.get("type") != "checkout":
+            raise Ignored(event_type)
+        checkout_id, event_id = target.get("id"), body.get("id")
+        if not isinstance(event_id, str) or not event_id:
+            raise Malformed("event without an id")
+    else:  # the return_url callback
+        event_type = body.get("event_type", CALLBACK_EVENT)
+        if event_type != CALLBACK_EVENT:
+            raise Ignored(str(event_type))
+        checkout_id, event_id = body.get("id"), ""
+    if not isinstance(checkout_id, str) or not checkout_id:
+        raise Malformed("no checkout id")
+    return Notification(checkout_id=checkout_id, event_type=event_type[:64], event_id=event_id[:120])
+
+
+# --- Handling one notification --------------------------------------------------------------
+
+
+def handle(notification: Notification, *, signed: bool, payload: dict) -> str:
+    """Act on a notification that passed the checks above; returns the outcome recorded."""
+    payment = None
+    if len(notification.checkout_id) <= MAX_CHECKOUT_ID:
+        payment = Payment.objects.select_related("order").filter(checkout_id=notification.checkout_id).first()
+    if payment is None:
+        logger.info("webhook for an unknown checkout ignored", extra={"signed": signed})
+        if signed:  # SumUp's own word, about a checkout another integration made: worth keeping
+            _record(notification, signed=signed, payload=payload, outcome=UNKNOWN_CHECKOUT)
+        return UNKNOWN_CHECKOUT
+    if notification.event_id and _already_handled(notification.event_id):
+        return REPEATED
+    outcome = known_outcome(payment)
+    if outcome is None:
+        try:
+            outcome = refresh_payment(payment)
+        except sumup.SumUpError:
+            # Non-2xx makes SumUp deliver again later, when it may answer.
+            logger.warning("webhook could not ask SumUp", extra={"order": payment.order.reference})
+            outcome = SUMUP_UNAVAILABLE
+    _record(notification, signed=signed, payload=payload, outcome=outcome)
+    return outcome
+
+
+def _event_key(event_id: str) -> str:
+    return f"event:{event_id}"
+
+
+def _already_handled(event_id: str) -> bool:
+    """A signed event seen before and acted on: count the delivery, do nothing else."""
+    key = _event_key(event_id)
+    return bool(
+        WebhookEvent.objects.filter(dedupe_key=key)
+        .exclude(outcome__in=RETRY_LATER)
+        .update(deliveries=F("deliveries") + 1, processed_at=timezone.now())
+    )
+
+
+def _record(notification: Notification, *, signed: bool, payload: dict, outcome: str) -> None:
+    if notification.event_id:
+        key = _event_key(notification.event_id)
+    else:
+        key = f"callback:{notification.checkout_id[:MAX_CHECKOUT_ID]}:{outcome}"
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                dedupe_key=key[:128],
+                event_type=notification.event_type,
+                checkout_id=notification.checkout_id[:MAX_CHECKOUT_ID],
+                payload=payload,
+                signed=signed,
+                outcome=outcome,
+                processed_at=now,
+            )
+    except IntegrityError:
+        WebhookEvent.objects.filter(dedupe_key=key[:128]).update(
+            deliveries=F("deliveries") + 1, outcome=outcome, processed_at=now
+        )
+
+
+# --- The view -------------------------------------------------------------------------------
 
 
 def _webhook_rate(group, request):
@@ -35,52 +184,42 @@ def _client_key(group, request):
     return fraud.client_ip(request) or "unknown"
 
 
-def _parse(request):
-    """The checkout id and event type from a callback body, or an error response."""
-    if len(request.body) > MAX_BODY_BYTES:
-        return None, None, JsonResponse({"error": "body too large"}, status=413)
-    if request.content_type != "application/json":
-        return None, None, JsonResponse({"error": "expected application/json"}, status=415)
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None, None, JsonResponse({"error": "malformed JSON"}, status=400)
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-        return None, None, JsonResponse({"error": "no checkout id"}, status=400)
-    return body["id"][:64], str(body.get("event_type", ""))[:64], None
+def _error(message, status):
+    return JsonResponse({"error": message}, status=status)
 
 
-def _record(checkout_id, event_type, outcome):
-    """One WebhookEvent per checkout and outcome; repeats count deliveries on it."""
-    key = f"callback:{checkout_id}:{outcome}"
+def _declared_length(request) -> int:
     try:
-        with transaction.atomic():
-            WebhookEvent.objects.create(
-                dedupe_key=key, event_type=event_type, checkout_id=checkout_id,
-                outcome=outcome, processed_at=timezone.now(),
-            )
-    except IntegrityError:
-        WebhookEvent.objects.filter(dedupe_key=key).update(deliveries=F("deliveries") + 1, processed_at=timezone.now())
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 @csrf_exempt
 @require_POST
 @ratelimit(key=_client_key, rate=_webhook_rate, block=True)
 def sumup_webhook(request):
-    checkout_id, event_type, error = _parse(request)
-    if error:
-        return error
-    if event_type and event_type != "CHECKOUT_STATUS_CHANGED":
-        return HttpResponse(status=204)  # SumUp: "silently ignore unknown events"
-    payment = Payment.objects.filter(checkout_id=checkout_id).first()
-    if payment is None:
-        logger.info("webhook for unknown checkout ignored")
-        return HttpResponse(status=204)
+    if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        return _error("body too large", 413)
+    body = request.body
+    secret = settings.SUMUP_WEBHOOK_SECRET
+    if secret:
+        try:
+            sumup.verify_signature(secret, body, request.headers.get(sumup.SIGNATURE_HEADER))
+        except sumup.SignatureInvalid:
+            logger.warning("webhook signature rejected")
+            return _error("invalid signature", 400)
+    if request.content_type != "application/json":
+        return _error("expected application/json", 415)
     try:
-        outcome = refresh_payment(payment)
-    except sumup.SumUpError:
-        # Non-2xx makes SumUp retry later (1, 5, 20 min, 2 h), when it may answer again.
-        logger.warning("webhook could not ask SumUp", extra={"order": payment.order.reference})
-        return JsonResponse({"error": "payment provider unavailable, retry"}, status=503)
-    _record(checkout_id, event_type, outcome)
+        payload = json.loads(body)
+        notification = parse_notification(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError, Malformed):
+        return _error("not a SumUp notification", 400)
+    except Ignored as ignored:
+        logger.info("webhook event type ignored", extra={"event_type": str(ignored)[:64]})
+        return HttpResponse(status=204)
+    outcome = handle(notification, signed=bool(secret), payload=payload)
+    if outcome in RETRY_LATER:
+        return _error("payment provider unavailable, retry", 503)
     return HttpResponse(status=204)

@@ -1,0 +1,108 @@
+"""Event pages served from the cache: fresh CSRF per visitor, never stale after a sale or publish."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from home import page_cache
+from ticketing.checkout import Buyer, place_order
+from tests.factories import make_event, make_event_page, ticket_types
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def event_page():
+    event = make_event("Cached Show", types=[("Standard", "10.00", 20)])
+    return make_event_page(event)
+
+
+def get(client, url, **extra):
+    response = client.get(url, **extra)
+    assert response.status_code == 200
+    return response
+
+
+def test_second_visit_is_served_from_the_cache_with_its_own_csrf_token(event_page):
+    first, second = Client(), Client()
+    miss = get(first, event_page.url)
+    hit = get(second, event_page.url)
+    assert miss["X-Page-Cache"] == "miss" and hit["X-Page-Cache"] == "hit"
+    assert TOKEN.search(hit.content.decode()).group(1) != TOKEN.search(miss.content.decode()).group(1)
+    assert "csrftoken" in hit.cookies  # a first-time visitor gets the cookie the token belongs to
+    assert hit["X-Frame-Options"] == "SAMEORIGIN"
+    assert "Content-Security-Policy" in hit
+
+
+def test_a_token_from_a_cached_page_passes_django_csrf_checks(event_page):
+    get(Client(), event_page.url)  # fills the cache
+    buyer = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER)
+    hit = get(buyer, event_page.url)
+    assert hit["X-Page-Cache"] == "hit"
+    token = TOKEN.search(hit.content.decode()).group(1)
+    response = buyer.post(
+        reverse("ticketing:checkout", args=[event_page.event_id]), {"csrfmiddlewaretoken": token, "name": ""}
+    )
+    assert response.status_code == 400  # the form's own errors: CSRF let it through
+    assert "Please tell us your name." in response.content.decode()
+    forged = buyer.post(
+        reverse("ticketing:checkout", args=[event_page.event_id]), {"csrfmiddlewaretoken": "x" * 64}
+    )
+    assert forged.status_code == 403
+
+
+def test_returning_visitor_token_matches_their_cookie(event_page):
+    get(Client(), event_page.url)
+    visitor = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER)
+    get(visitor, "/")  # any page: the visitor now has a CSRF cookie
+    secret_before = visitor.cookies.get("csrftoken")
+    hit = get(visitor, event_page.url)
+    assert hit["X-Page-Cache"] == "hit"
+    if secret_before is not None:
+        assert visitor.cookies["csrftoken"].value == secret_before.value
+
+
+def test_a_sale_makes_the_cached_event_page_fresh_at_once(event_page):
+    get(Client(), event_page.url)
+    assert "Only 20 left" not in get(Client(), event_page.url).content.decode()
+    (standard,) = ticket_types(event_page.event)
+    place_order(event_page.event, Buyer("Ann", "ann@example.com", "192.0.2.1", BROWSER), {standard: 12})
+    after = get(Client(), event_page.url)
+    assert after["X-Page-Cache"] == "miss"
+    assert "Only 8 left" in after.content.decode()
+
+
+def test_publishing_a_page_invalidates_cached_pages(event_page):
+    get(Client(), event_page.url)
+    event_page.title = "Renamed Show"
+    event_page.save_revision().publish()
+    fresh = get(Client(), event_page.url)
+    assert fresh["X-Page-Cache"] == "miss" and "Renamed Show" in fresh.content.decode()
+
+
+def test_visitors_with_a_session_always_get_a_fresh_render(event_page, admin_user):
+    get(Client(), event_page.url)
+    editor = Client()
+    editor.force_login(admin_user)
+    assert get(editor, event_page.url).get("X-Page-Cache") is None
+
+
+def test_arbitrary_query_strings_are_not_cached(event_page):
+    for n in range(3):
+        assert get(Client(), f"{event_page.url}?utm_source=x{n}").get("X-Page-Cache") is None
+
+
+def test_other_processes_see_a_change_within_a_second(event_page, monkeypatch):
+    """Each process keeps checked entries for LOCAL_SECONDS; after that Redis decides."""
+    get(Client(), event_page.url)
+    get(Client(), event_page.url)  # now also held in this process
+    page_cache._bump(page_cache._event_key(event_page.event_id))  # as another process's sale would
+    assert get(Client(), event_page.url)["X-Page-Cache"] == "hit"  # still the local copy
+    clock = page_cache.time.monotonic() + page_cache.LOCAL_SECONDS + 0.1
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: clock)
+    assert get(Client(), event_page.url)["X-Page-Cache"] == "miss"

@@ -1,0 +1,338 @@
+"""Giving money back through SumUp: staff refunds from the admin, and automatic ones.
+
+The order of work is what keeps money, tickets and seats in step:
+
+1. A short transaction checks the request against the order as it is now and records a
+   `Refund` in `requested` state. The constraint `one_refund_in_flight_per_payment` lets one
+   refund of a payment be in flight at a time: a double click, or two staff at once, get a
+   clear refusal instead of refunding the same money twice.
+2. SumUp's refund API is called (with the transaction UUID), with no transaction open: no
+   lock is held during a network call.
+3. Only if SumUp accepted: one transaction marks the refund succeeded, voids the refunded
+   tickets, gives their seats back (`inventory.release_tickets`), moves the order to
+   `refunded` or `partially_refunded`, writes Wagtail's audit log, and queues the buyer's
+   e-mail. If SumUp refused, the refund is marked failed with SumUp's reason (shown to staff)
+   and nothing else changes.
+
+Automatic refunds (a payment that arrived after the tickets were gone; a second payment for an
+order already paid) make the same SumUp call. `one_automatic_refund_per_payment` makes ten
+concurrent webhook deliveries of one payment refund it once; a failed one is tried again by the
+next delivery or reconciliation run that meets it.
+
+Amounts are Decimal throughout; a ticket is refunded at the unit price its order line recorded.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from wagtail.log_actions import log
+
+from ticketing import alerts, audit, refund_emails
+from ticketing.inventory import release_tickets
+from ticketing.models import Order, Payment, Refund, Ticket
+from ticketing.payments import sumup
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+# Orders that own valid tickets, which staff may refund.
+TICKET_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+PAID_STATES = (*TICKET_STATES, Order.Status.REFUNDED)
+
+# Wagtail audit log actions (registered in ticketing.admin_refunds).
+LOG_REFUND = "ticketing.refund"
+LOG_REFUND_FAILED = "ticketing.refund_failed"
+LOG_AUTOMATIC_REFUND = "ticketing.automatic_refund"
+
+
+class RefundRefused(Exception):
+    """The refund cannot be made as asked; SumUp was not called. The message is for staff."""
+
+
+class RefundFailed(Exception):
+    """SumUp did not refund; nothing changed but the failed `Refund` record. The message is for staff."""
+
+
+# --- What can be refunded ----------------------------------------------------------------------
+
+
+def paid_amount(payment: Payment) -> Decimal:
+    """What SumUp took for this payment: its own word (the checkout it reported) when we have it."""
+    reported = (payment.raw or {}).get("amount")
+    return sumup.money(reported) if reported is not None else payment.amount
+
+
+def refunded_so_far(payment: Payment) -> Decimal:
+    """Refunded, or being refunded right now, of this payment."""
+    total = payment.refunds.filter(status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or ZERO
+
+
+def refundable(payment: Payment) -> Decimal:
+    return max(paid_amount(payment) - refunded_so_far(payment), ZERO)
+
+
+def paying_payment(order: Order) -> Payment | None:
+    """The payment that paid for the order's tickets (None if the order was never paid)."""
+    if order.status not in PAID_STATES:
+        return None
+    confirmed = order.payments.filter(confirmed_at__isnull=False).first()
+    return confirmed or order.payments.filter(status=Payment.Status.PAID).order_by("created_at", "pk").first()
+
+
+def unclaimed_payments(order: Order) -> list[Payment]:
+    """PAID payments of the order that paid for no tickets and still hold money.
+
+    A duplicate whose automatic refund failed, a payment that did not match the order, or one
+    for an order that went to review: staff refund these whole.
+    """
+    keep = paying_payment(order)
+    return [
+        payment
+        for payment in order.payments.filter(status=Payment.Status.PAID).order_by("created_at", "pk")
+        if (keep is None or payment.pk != keep.pk) and refundable(payment) > ZERO
+    ]
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    """A refund checked against the order: what SumUp will be asked for, and what it voids."""
+
+    order: Order
+    payment: Payment
+    amount: Decimal
+    tickets: tuple[Ticket, ...] = field(default=())
+    # No valid tickets remain afterwards (a ticket refund), so the order becomes `refunded`.
+    whole_order: bool = False
+
+    @property
+    def currency(self):
+        return self.payment.currency
+
+    def describe(self) -> str:
+        if self.tickets:
+            what = "every ticket" if self.whole_order else f"{len(self.tickets)} ticket(s)"
+            return f"{self.amount} {self.currency} for {what} of order {self.order.reference}"
+        return f"{self.amount} {self.currency}, all of payment {self.payment.checkout_reference}"
+
+
+def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
+    """Refund chosen tickets (None: every valid ticket) at the prices their order paid.
+
+    Raises RefundRefused when the order has no tickets to refund or a chosen ticket is not a
+    valid ticket of it (refunded meanwhile).
+    """
+    if order.status not in TICKET_STATES:
+        raise RefundRefused(f"Order {order.reference} is {order.get_status_display().lower()}: it has no tickets to refund.")
+    payment = paying_payment(order)
+    if payment is None:
+        raise RefundRefused(f"Order {order.reference} has no payment to refund.")
+    valid = list(order.tickets.filter(voided_at__isnull=True).select_related("ticket_type"))
+    if tickets is None:
+        chosen = valid
+    else:
+        wanted = {ticket.pk if isinstance(ticket, Ticket) else int(ticket) for ticket in tickets}
+        chosen = [ticket for ticket in valid if ticket.pk in wanted]
+        if len(chosen) != len(wanted):
+            raise RefundRefused("Some of the chosen tickets are no longer valid tickets of this order (refunded meanwhile?).")
+    if not chosen:
+        raise RefundRefused("Choose at least one ticket to refund.")
+    prices = dict(order.lines.values_list("ticket_type_id", "unit_price"))
+    amount = sum((prices[ticket.ticket_type_id] for ticket in chosen), ZERO)
+    left = refundable(payment)
+    if amount > left:
+        raise RefundRefused(f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order.")
+    return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
+
+
+def plan_payment_refund(order: Order, payment: Payment) -> RefundPlan:
+    """Refund all that is left of a payment that paid for no tickets (see `unclaimed_payments`)."""
+    if payment.order_id != order.pk or payment.pk not in {p.pk for p in unclaimed_payments(order)}:
+        raise RefundRefused(f"Payment {payment.checkout_reference} has nothing left to refund on its own.")
+    return RefundPlan(order, payment, refundable(payment))
+
+
+# --- Staff refunds ------------------------------------------------------------------------------
+
+
+def execute(plan: RefundPlan, *, user=None, reason: str = "") -> Refund:
+    """Make a staff refund as planned. Raises RefundRefused (nothing done) or RefundFailed (SumUp said no)."""
+    refund = _open(plan, user, reason)
+    try:
+        if plan.amount > ZERO:
+            sumup.refund(plan.payment.transaction_id, plan.amount)
+    except sumup.SumUpError as error:
+        _mark_failed(refund, error.message)
+        log(
+            instance=plan.order,
+            action=LOG_REFUND_FAILED,
+            user=user,
+            data={"refund": refund.pk, "amount": str(plan.amount), "currency": plan.currency, "error": error.message},
+        )
+        raise RefundFailed(error.message) from error
+    _complete(refund, plan, user)
+    return refund
+
+
+def _open(plan: RefundPlan, user, reason: str) -> Refund:
+    """Check the plan against the order as it is now and record the refund as in flight."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=plan.order.pk)
+        payment = Payment.objects.get(pk=plan.payment.pk)
+        current = plan_ticket_refund(order, plan.tickets) if plan.tickets else plan_payment_refund(order, payment)
+        if current.amount != plan.amount:
+            raise RefundRefused("The order changed while you were confirming. Check the refund again.")
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.create(
+                    payment=payment,
+                    amount=plan.amount,
+                    kind=Refund.Kind.STAFF,
+                    reason=reason[:255],
+                    requested_by=user,
+                )
+        except IntegrityError:
+            raise RefundRefused("Another refund of this payment is in progress. Look at the order again in a moment.")
+        if plan.tickets:
+            refund.tickets.set(plan.tickets)
+    return refund
+
+
+def _mark_failed(refund: Refund, message: str) -> None:
+    Refund.objects.filter(pk=refund.pk).update(
+        status=Refund.Status.FAILED, error=message[:1000], completed_at=timezone.now()
+    )
+    refund.refresh_from_db()
+    logger.warning(
+        "refund refused by SumUp",
+        extra={"order": refund.payment.order.reference, "refund": refund.pk, "kind": refund.kind},
+    )
+
+
+def _complete(refund: Refund, plan: RefundPlan, user) -> None:
+    """SumUp has refunded: record it, void the tickets, give the seats back, in one transaction."""
+    with transaction.atomic():
+        now = timezone.now()
+        order = Order.objects.select_for_update().get(pk=plan.order.pk)
+        Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=now)
+        voided = _void(plan.tickets, now)
+        new_status = _status_after_refund(order, tickets_refunded=bool(plan.tickets))
+        if new_status != order.status and Order.objects.filter(pk=order.pk, status=order.status).update(
+            status=new_status, updated_at=now
+        ):
+            audit.order_state_changed(order, order.status, new_status, f"refund of {plan.amount} {plan.currency}")
+            order.status = new_status
+        log(
+            instance=order,
+            action=LOG_REFUND,
+            user=user,
+            data={
+                "refund": refund.pk,
+                "amount": str(plan.amount),
+                "currency": plan.currency,
+                "tickets": len(voided),
+                "payment": plan.payment.checkout_reference,
+            },
+        )
+        refund_emails.queue(refund.pk)
+    refund.refresh_from_db()
+    logger.info("refund made", extra={"order": order.reference, "refund": refund.pk, "tickets": len(voided)})
+
+
+def _void(tickets, now) -> list[Ticket]:
+    """Void these tickets (those still valid) and release their seats; the caller's transaction."""
+    if not tickets:
+        return []
+    ids = [ticket.pk for ticket in tickets]
+    # Lock only the tickets: inventory locks events and ticket types itself, in its own order.
+    to_void = list(
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, voided_at__isnull=True)
+        .select_related("ticket_type")
+    )
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in to_void]).update(voided_at=now)
+    release_tickets(to_void)
+    return to_void
+
+
+def _status_after_refund(order: Order, *, tickets_refunded: bool) -> str:
+    """What a refund makes of the order.
+
+    Tickets refunded: `refunded` once none is valid, else `partially_refunded`. A payment
+    refunded on its own (it paid for no tickets) leaves a paid order as it is, and makes an
+    unpaid one (in review, expired) `refunded` once none of its money is held any more.
+    """
+    if tickets_refunded:
+        still_valid = order.tickets.filter(voided_at__isnull=True).exists()
+        return Order.Status.PARTIALLY_REFUNDED if still_valid else Order.Status.REFUNDED
+    if order.status in PAID_STATES or unclaimed_payments(order):
+        return order.status
+    return Order.Status.REFUNDED
+
+
+# --- Automatic refunds --------------------------------------------------------------------------
+
+
+def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason: str) -> Refund | None:
+    """Refund a payment that must not be kept (see the module docstring), once.
+
+    Returns the refund this call made or retried, or None when another call already has it
+    in hand. Staff are alerted either way; the buyer is e-mailed (an apology for a late
+    payment, a note for a duplicate) after the first attempt and after a later success.
+    Call with no transaction open: it calls SumUp.
+    """
+    first_attempt = True
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(payment=payment, amount=amount, kind=kind, reason=reason[:255])
+    except IntegrityError:
+        # Made already by a concurrent delivery, or in flight; only a failed one is tried again.
+        try:
+            with transaction.atomic():
+                claimed = Refund.objects.filter(payment=payment, kind=kind, status=Refund.Status.FAILED).update(
+                    status=Refund.Status.REQUESTED, error="", completed_at=None
+                )
+        except IntegrityError:  # a staff refund of this payment is in flight
+            claimed = 0
+        if not claimed:
+            return None
+        refund = Refund.objects.get(payment=payment, kind=kind)
+        first_attempt = False
+    order = payment.order
+    try:
+        sumup.refund(payment.transaction_id, amount)
+    except sumup.SumUpError as error:
+        _mark_failed(refund, error.message)
+        _log_automatic(refund, succeeded=False)
+        alerts.automatic_refund(refund, reason)
+        if first_attempt:
+            refund_emails.queue(refund.pk)
+        return refund
+    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
+    refund.refresh_from_db()
+    _log_automatic(refund, succeeded=True)
+    logger.info("automatic refund made", extra={"order": order.reference, "refund": refund.pk, "kind": kind})
+    alerts.automatic_refund(refund, reason)
+    refund_emails.queue(refund.pk)
+    return refund
+
+
+def _log_automatic(refund: Refund, *, succeeded: bool) -> None:
+    log(
+        instance=refund.payment.order,
+        action=LOG_AUTOMATIC_REFUND,
+        data={
+            "refund": refund.pk,
+            "amount": str(refund.amount),
+            "currency": refund.payment.currency,
+            "kind": refund.kind,
+            "succeeded": succeeded,
+            "payment": refund.payment.checkout_reference,
+        },
+    )
