@@ -15,15 +15,17 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 _CHARS = CSRF_ALLOWED_CHARS
 _INDEX = {char: index for index, char in enumerate(_CHARS)}
 _BASE = len(_CHARS)
-# Bytes at or above this would make the first characters likelier than the rest.
+# Bytes at or above this would make the first characters likelier than the rest: dropped.
 _UNBIASED_BELOW = 256 - 256 % _BASE
+_TO_CHAR = bytes(ord(_CHARS[byte % _BASE]) for byte in range(256))
+_BIASED = bytes(range(_UNBIASED_BELOW, 256))
 
 
 def random_chars(length):
-    chars = []
+    chars = b""
     while len(chars) < length:
-        chars.extend(_CHARS[byte % _BASE] for byte in os.urandom(length * 2) if byte < _UNBIASED_BELOW)
-    return "".join(chars[:length])
+        chars += os.urandom(length + 8).translate(_TO_CHAR, _BIASED)
+    return chars[:length].decode("ascii")
 
 
 def get_token(request):

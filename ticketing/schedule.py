@@ -54,6 +54,8 @@ JOBS = (
     PeriodicJob("expire-orders", "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
     # Give ticket e-mails whose job was lost (a killed worker) a new one.
     PeriodicJob("requeue-ticket-emails", "ticketing.delivery.requeue_stalled", every=timedelta(minutes=5)),
+    # Compare SumUp's transaction history with our payments (DESIGN.md step 10; ticketing.reconcile).
+    PeriodicJob("reconcile-payments", "ticketing.reconcile.run_scheduled", every=timedelta(days=1)),
 )
 
 

@@ -290,6 +290,8 @@ def logging_config(fmt, level):
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "INFO"},
+            # Wagtail queues a search and reference-index job for every page save.
+            "django_tasks": {"level": "WARNING"},
             # The default request logger prints the path, which holds order tokens.
             "django.request": {"level": "ERROR"},
         },
