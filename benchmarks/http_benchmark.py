@@ -138,7 +138,9 @@ def wrk(url, seconds, connections, script=None):
 def cpu_seconds(master):
     """User + system CPU of a gunicorn master's workers so far."""
     ticks = os.sysconf("SC_CLK_TCK")
-    children = subprocess.run(["ps", "--ppid", str(master.pid), "-o", "pid="], capture_output=True, text=True).stdout
+    children = subprocess.run(
+        ["ps", "--ppid", str(master.pid), "-o", "pid="], capture_output=True, text=True
+    ).stdout
     total = 0
     for pid in children.split():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -206,8 +208,14 @@ def main():
             [PY, "manage.py", "check_inventory"], cwd=ROOT, env=env, capture_output=True, text=True
         )
         statuses = subprocess.run(
-            ["psql", f"{PG}/{DB_NAME}", "-tAc", "SELECT status, count(*) FROM ticketing_order GROUP BY status"],
-            capture_output=True, text=True,
+            [
+                "psql",
+                f"{PG}/{DB_NAME}",
+                "-tAc",
+                "SELECT status, count(*) FROM ticketing_order GROUP BY status",
+            ],
+            capture_output=True,
+            text=True,
         ).stdout.split()
         print("orders by status    " + ", ".join(statuses))
         print("check_inventory     " + (check.stdout.strip() or check.stderr.strip()).splitlines()[-1])

@@ -191,9 +191,11 @@ class CachedPageMiddleware:
         response["X-Page-Cache"] = "miss"
 
 
-def _on_model_change(sender, instance, **kwargs):
+def _on_model_change(sender, instance, created=False, **kwargs):
     from ticketing.models import Event, TicketType
 
+    if created and sender._meta.label in ("home.SiteSettings", "legal.CookieConsentSettings"):
+        return  # made with its defaults on a first render: the page already shows those
     if sender is Event:
         availability_changed(instance.pk)
     elif sender is TicketType:

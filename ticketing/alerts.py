@@ -37,8 +37,14 @@ def _first_time(once_key: str, once_for: int) -> bool:
         return True
 
 
-def send_alert(subject: str, lines: list[str], *, once_key: str | None = None, once_for: int = ONE_DAY,
-               level: str = "warning") -> bool:
+def send_alert(
+    subject: str,
+    lines: list[str],
+    *,
+    once_key: str | None = None,
+    once_for: int = ONE_DAY,
+    level: str = "warning",
+) -> bool:
     """Alert staff (after the current transaction commits). Returns False if throttled."""
     if once_key is not None and not _first_time(once_key, once_for):
         return False
@@ -55,7 +61,9 @@ def _deliver(subject: str, lines: list[str], level: str) -> None:
     recipients = list(settings.PAYMENT_ALERT_EMAILS)
     if not recipients:
         return
-    body = "\n".join([*lines, "", f"Sent by {settings.WAGTAIL_SITE_NAME} at {timezone.now():%Y-%m-%d %H:%M %Z}."])
+    body = "\n".join(
+        [*lines, "", f"Sent by {settings.WAGTAIL_SITE_NAME} at {timezone.now():%Y-%m-%d %H:%M %Z}."]
+    )
     try:
         send_mail(SUBJECT_PREFIX + subject, body, None, recipients)
     except Exception:

@@ -40,12 +40,18 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CheckInResult:
-    """What the door is told: `headline` in big letters, `message` as one sentence."""
+    """What the door is told: `headline` in big letters over `detail`; `message` says both in one line."""
 
     outcome: str
     headline: str
-    message: str
+    detail: str
     ticket: Ticket | None = None
+
+    @property
+    def message(self) -> str:
+        if self.admitted:
+            return f"{self.headline}, {self.detail[0].lower()}{self.detail[1:]}"
+        return f"{self.headline}: {self.detail}"
 
     @property
     def admitted(self) -> bool:
@@ -56,6 +62,7 @@ class CheckInResult:
             "outcome": self.outcome,
             "admitted": self.admitted,
             "headline": self.headline,
+            "detail": self.detail,
             "message": self.message,
             "ticket_code": self.ticket.display_code if self.ticket else None,
         }
@@ -76,8 +83,8 @@ def _local_time(moment, now=None) -> str:
     return f"{local:%H:%M} on {date_format(local, 'j M')}"
 
 
-def _refusal(outcome, headline, message, ticket=None) -> CheckInResult:
-    return CheckInResult(outcome=outcome, headline=headline, message=message, ticket=ticket)
+def _refusal(outcome, headline, detail, ticket=None) -> CheckInResult:
+    return CheckInResult(outcome=outcome, headline=headline, detail=detail, ticket=ticket)
 
 
 def find_ticket(payload_or_code: str) -> tuple[Ticket | None, CheckInResult | None]:
@@ -169,7 +176,7 @@ def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
     return CheckInResult(
         outcome=Outcome.ADMITTED,
         headline=f"Admit — {ticket.ticket_type.name}",
-        message=f"Admit — {ticket.ticket_type.name}, order {ticket.order.reference}",
+        detail=f"Order {ticket.order.reference}",
         ticket=ticket,
     )
 

@@ -83,12 +83,12 @@ def queue_ticket_email(order: Order, *, reason=TicketEmail.Reason.PAID, requeste
     one in tests) is handed the job only once the transaction has committed, so no e-mail is
     ever sent for a payment that then rolled back.
     """
-    delivery = TicketEmail.objects.create(
+    ticket_email = TicketEmail.objects.create(
         order=order, reason=reason, requested_by=requested_by, next_attempt_at=timezone.now()
     )
-    _enqueue(delivery.pk)
+    _enqueue(ticket_email.pk)
     logger.info("ticket e-mail queued", extra={"order": order.reference, "reason": reason})
-    return delivery
+    return ticket_email
 
 
 def _backend_is_transactional(backend) -> bool:
@@ -97,7 +97,7 @@ def _backend_is_transactional(backend) -> bool:
     return isinstance(backend, DatabaseBackend)
 
 
-def _enqueue(delivery_id: int, run_after=None) -> None:
+def _enqueue(ticket_email_id: int, run_after=None) -> None:
     from ticketing.tasks import send_ticket_email
 
     task = send_ticket_email
@@ -109,8 +109,8 @@ def _enqueue(delivery_id: int, run_after=None) -> None:
         task = task.using(run_after=run_after)
 
     def enqueue():
-        result = task.enqueue(delivery_id)
-        TicketEmail.objects.filter(pk=delivery_id).update(task_id=str(result.id))
+        result = task.enqueue(ticket_email_id)
+        TicketEmail.objects.filter(pk=ticket_email_id).update(task_id=str(result.id))
 
     if _backend_is_transactional(backend):
         enqueue()
@@ -121,7 +121,7 @@ def _enqueue(delivery_id: int, run_after=None) -> None:
 # --- Sending ------------------------------------------------------------------------------
 
 
-def deliver(delivery_id: int) -> str:
+def deliver(ticket_email_id: int) -> str:
     """Make one attempt at sending a ticket e-mail; the body of the `send_ticket_email` task.
 
     Returns what happened: "sent", "retry", "failed", "cancelled", or "skipped" when the row
@@ -129,44 +129,46 @@ def deliver(delivery_id: int) -> str:
     """
     now = timezone.now()
     claimed = TicketEmail.objects.filter(
-        pk=delivery_id, status=TicketEmail.Status.QUEUED, next_attempt_at__lte=now
+        pk=ticket_email_id, status=TicketEmail.Status.QUEUED, next_attempt_at__lte=now
     )
     if not claimed.update(status=TicketEmail.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now):
         return "skipped"
-    delivery = TicketEmail.objects.select_related("order__event").get(pk=delivery_id)
-    order = delivery.order
+    ticket_email = TicketEmail.objects.select_related("order__event").get(pk=ticket_email_id)
+    order = ticket_email.order
     tickets = list(valid_tickets(order)) if order.status in TICKET_STATES else []
     if not tickets:
-        _finish(delivery, TicketEmail.Status.CANCELLED, next_attempt_at=None)
+        _finish(ticket_email, TicketEmail.Status.CANCELLED, next_attempt_at=None)
         logger.info("ticket e-mail cancelled: no valid tickets", extra={"order": order.reference})
         return "cancelled"
     try:
         build_ticket_email(order, tickets).send()
     except Exception as error:  # any failure of rendering or the provider: record, retry
-        return _after_failure(delivery, error)
-    _finish(delivery, TicketEmail.Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="")
-    logger.info("ticket e-mail sent", extra={"order": order.reference, "attempt": delivery.attempts})
+        return _after_failure(ticket_email, error)
+    _finish(
+        ticket_email, TicketEmail.Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    logger.info("ticket e-mail sent", extra={"order": order.reference, "attempt": ticket_email.attempts})
     return "sent"
 
 
-def _finish(delivery: TicketEmail, status: str, **fields) -> None:
-    TicketEmail.objects.filter(pk=delivery.pk, status=TicketEmail.Status.SENDING).update(
+def _finish(ticket_email: TicketEmail, status: str, **fields) -> None:
+    TicketEmail.objects.filter(pk=ticket_email.pk, status=TicketEmail.Status.SENDING).update(
         status=status, **fields
     )
 
 
-def _after_failure(delivery: TicketEmail, error: Exception) -> str:
-    order = delivery.order
+def _after_failure(ticket_email: TicketEmail, error: Exception) -> str:
+    order = ticket_email.order
     description = describe_error(error)
-    log_extra = {"order": order.reference, "attempt": delivery.attempts, "error": type(error).__name__}
+    log_extra = {"order": order.reference, "attempt": ticket_email.attempts, "error": type(error).__name__}
     delays = retry_delays()
-    if isinstance(error, PERMANENT_ERRORS) or delivery.attempts > len(delays):
-        _finish(delivery, TicketEmail.Status.FAILED, next_attempt_at=None, last_error=description)
+    if isinstance(error, PERMANENT_ERRORS) or ticket_email.attempts > len(delays):
+        _finish(ticket_email, TicketEmail.Status.FAILED, next_attempt_at=None, last_error=description)
         logger.error("ticket e-mail failed; giving up until staff resend", extra=log_extra)
         return "failed"
-    retry_at = timezone.now() + delays[delivery.attempts - 1]
-    _finish(delivery, TicketEmail.Status.QUEUED, next_attempt_at=retry_at, last_error=description)
-    _enqueue(delivery.pk, run_after=retry_at)
+    retry_at = timezone.now() + delays[ticket_email.attempts - 1]
+    _finish(ticket_email, TicketEmail.Status.QUEUED, next_attempt_at=retry_at, last_error=description)
+    _enqueue(ticket_email.pk, run_after=retry_at)
     logger.warning("ticket e-mail failed; will retry", extra={**log_extra, "retry_at": retry_at.isoformat()})
     return "retry"
 
@@ -318,11 +320,11 @@ def resend_tickets(order: Order, staff_user, email: str | None = None) -> Ticket
         if address_changed:
             order.email = email
             order.save(update_fields=["email", "updated_at"])
-        delivery = queue_ticket_email(order, reason=TicketEmail.Reason.RESEND, requested_by=staff_user)
+        ticket_email = queue_ticket_email(order, reason=TicketEmail.Reason.RESEND, requested_by=staff_user)
         log(
             instance=order,
             action=RESEND_LOG_ACTION,
             user=staff_user,
-            data={"ticket_email": delivery.pk, "address_changed": address_changed},
+            data={"ticket_email": ticket_email.pk, "address_changed": address_changed},
         )
-    return delivery
+    return ticket_email

@@ -42,7 +42,12 @@ MONEY_TAKEN = frozenset({"SUCCESSFUL", "REFUNDED"})  # REFUNDED: taken, then giv
 ZERO = Decimal("0.00")
 Kind = ReconciliationMismatch.Kind
 # Kinds this module finds, and may close when a later run no longer finds them.
-RECONCILED_KINDS = (Kind.PAID_AT_SUMUP_ONLY, Kind.PAID_HERE_ONLY, Kind.REFUND_AT_SUMUP_ONLY, Kind.REFUND_HERE_ONLY)
+RECONCILED_KINDS = (
+    Kind.PAID_AT_SUMUP_ONLY,
+    Kind.PAID_HERE_ONLY,
+    Kind.REFUND_AT_SUMUP_ONLY,
+    Kind.REFUND_HERE_ONLY,
+)
 
 
 @dataclass
@@ -117,7 +122,9 @@ def reconcile_payments(since: datetime | None = None) -> Report:
         for item in items
         if item.type == "PAYMENT" and item.status in MONEY_TAKEN and item.transaction_id
     }
-    refunded_at_sumup = {item.transaction_id for item in items if item.type == "REFUND" and item.transaction_id}
+    refunded_at_sumup = {
+        item.transaction_id for item in items if item.type == "REFUND" and item.transaction_id
+    }
 
     matched: dict[str, Payment] = {}
     for item in payments_at_sumup.values():
@@ -133,8 +140,25 @@ def reconcile_payments(since: datetime | None = None) -> Report:
 
 
 def run_scheduled() -> str:
-    """The daily job (ticketing.schedule): reconcile the last few days; a one-line result."""
-    return reconcile_payments().summary()
+    """The daily job (ticketing.schedule): reconcile the last few days; a one-line result.
+
+    If SumUp cannot be read, staff are alerted and the run ends there; the next day's run
+    looks back far enough (DEFAULT_LOOKBACK) to cover the day missed.
+    """
+    try:
+        return reconcile_payments().summary()
+    except sumup.SumUpError as error:
+        logger.error("reconciliation could not read SumUp", extra={"error": error.message})
+        alerts.send_alert(
+            "Reconciliation could not read SumUp's transaction history",
+            [
+                error.message,
+                "It will be tried again at its next daily run; `manage.py reconcile_payments` runs it now.",
+            ],
+            once_key="reconcile-unavailable",
+            level="error",
+        )
+        return f"not run: {error.message}"[:255]
 
 
 # --- Paid at SumUp ----------------------------------------------------------------------------
@@ -238,7 +262,8 @@ def _recover_missed_payment(item: sumup.HistoryItem) -> tuple[Payment | None, st
     order = Order.objects.filter(reference=words[0]).first() if words else None
     if order is None:
         return None, None
-    for candidate in order.payments.exclude(status=Payment.Status.PAID).select_related("order"):
+    unsettled = order.payments.filter(~Q(status=Payment.Status.PAID) | Q(transaction_id=""))
+    for candidate in unsettled.select_related("order"):
         outcome = _refresh(candidate)
         candidate.refresh_from_db()
         if candidate.transaction_id == item.transaction_id:
@@ -281,9 +306,13 @@ def _check_our_payments(since: datetime, payments_at_sumup: dict, report: Report
 
     Returns the transaction ids of the payments it looked at."""
     codes = {item.transaction_code for item in payments_at_sumup.values() if item.transaction_code}
-    ours = list(Payment.objects.filter(status=Payment.Status.PAID, created_at__gte=since).select_related("order"))
+    ours = list(
+        Payment.objects.filter(status=Payment.Status.PAID, created_at__gte=since).select_related("order")
+    )
     for payment in ours:
-        if payment.transaction_id in payments_at_sumup or (payment.transaction_code and payment.transaction_code in codes):
+        if payment.transaction_id in payments_at_sumup or (
+            payment.transaction_code and payment.transaction_code in codes
+        ):
             continue
         report.payments_checked += 1
         report.findings.append(
@@ -314,7 +343,11 @@ def _check_refunds(since, payments_at_sumup, refunded_at_sumup, matched, report)
         Q(completed_at__gte=since) | Q(completed_at__isnull=True, created_at__gte=since),
         status=Refund.Status.SUCCEEDED,
     ).exclude(payment__transaction_id="")
-    transactions = {*matched, *refunded_at_sumup, *recent_here.values_list("payment__transaction_id", flat=True)}
+    transactions = {
+        *matched,
+        *refunded_at_sumup,
+        *recent_here.values_list("payment__transaction_id", flat=True),
+    }
     ours_by_transaction = defaultdict(lambda: ZERO)
     rows = (
         Refund.objects.filter(status=Refund.Status.SUCCEEDED, payment__transaction_id__in=transactions)
@@ -328,12 +361,18 @@ def _check_refunds(since, payments_at_sumup, refunded_at_sumup, matched, report)
         if payment is None:
             continue  # a refund of a payment we do not know: that payment is reported already
         item = payments_at_sumup.get(transaction_id)
+        here = sumup.money(ours_by_transaction[transaction_id])
         try:
             at_sumup = item.refunded_amount if item is not None else sumup.refunded_amount(transaction_id)
+            if at_sumup != here and item is not None:
+                # The history was read before this run refunded anything (a retried automatic
+                # refund): ask SumUp for the transaction as it is now before calling it a mismatch.
+                at_sumup = sumup.refunded_amount(transaction_id)
         except sumup.SumUpError:
-            logger.warning("reconciliation could not read a transaction", extra={"order": payment.order.reference})
+            logger.warning(
+                "reconciliation could not read a transaction", extra={"order": payment.order.reference}
+            )
             continue
-        here = sumup.money(ours_by_transaction[transaction_id])
         if at_sumup == here:
             continue
         kind = Kind.REFUND_AT_SUMUP_ONLY if at_sumup > here else Kind.REFUND_HERE_ONLY
@@ -385,5 +424,6 @@ def _store(report: Report, *, examined: set[str]) -> None:
         resolved_at__isnull=True, source="reconcile", kind__in=RECONCILED_KINDS, transaction_id__in=examined
     ).exclude(key__in=found_keys)
     report.closed = stale.update(
-        resolved_at=now, resolution=f"No longer found by reconciliation on {timezone.localtime(now):%Y-%m-%d}."
+        resolved_at=now,
+        resolution=f"No longer found by reconciliation on {timezone.localtime(now):%Y-%m-%d}.",
     )

@@ -58,13 +58,15 @@ def build_refund_email(refund) -> EmailMultiAlternatives:
     """Plain text and HTML; which words depends on the refund's kind and whether SumUp accepted it."""
     order = refund.payment.order
     site_name, contact_email = _site_details()
+    ticket_count = refund.tickets.count()
     context = {
         "refund": refund,
         "order": order,
         "event": order.event,
         "currency": refund.payment.currency,
-        "ticket_count": refund.tickets.count(),
-        "whole_order": order.status == order.Status.REFUNDED,
+        "ticket_count": ticket_count,
+        "whole_order": bool(ticket_count) and ticket_count == order.tickets.count(),
+        "others_valid": order.tickets.filter(voided_at__isnull=True).exists(),
         "succeeded": refund.status == refund.Status.SUCCEEDED,
         "order_url": settings.SITE_URL + reverse("ticketing:order", args=[order.token]),
         "site_name": site_name,

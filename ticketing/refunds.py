@@ -129,7 +129,9 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     valid ticket of it (refunded meanwhile).
     """
     if order.status not in TICKET_STATES:
-        raise RefundRefused(f"Order {order.reference} is {order.get_status_display().lower()}: it has no tickets to refund.")
+        raise RefundRefused(
+            f"Order {order.reference} is {order.get_status_display().lower()}: it has no tickets to refund."
+        )
     payment = paying_payment(order)
     if payment is None:
         raise RefundRefused(f"Order {order.reference} has no payment to refund.")
@@ -140,14 +142,18 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
         wanted = {ticket.pk if isinstance(ticket, Ticket) else int(ticket) for ticket in tickets}
         chosen = [ticket for ticket in valid if ticket.pk in wanted]
         if len(chosen) != len(wanted):
-            raise RefundRefused("Some of the chosen tickets are no longer valid tickets of this order (refunded meanwhile?).")
+            raise RefundRefused(
+                "Some of the chosen tickets are no longer valid tickets of this order (refunded meanwhile?)."
+            )
     if not chosen:
         raise RefundRefused("Choose at least one ticket to refund.")
     prices = dict(order.lines.values_list("ticket_type_id", "unit_price"))
     amount = sum((prices[ticket.ticket_type_id] for ticket in chosen), ZERO)
     left = refundable(payment)
     if amount > left:
-        raise RefundRefused(f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order.")
+        raise RefundRefused(
+            f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order."
+        )
     return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
 
 
@@ -173,7 +179,12 @@ def execute(plan: RefundPlan, *, user=None, reason: str = "") -> Refund:
             instance=plan.order,
             action=LOG_REFUND_FAILED,
             user=user,
-            data={"refund": refund.pk, "amount": str(plan.amount), "currency": plan.currency, "error": error.message},
+            data={
+                "refund": refund.pk,
+                "amount": str(plan.amount),
+                "currency": plan.currency,
+                "error": error.message,
+            },
         )
         raise RefundFailed(error.message) from error
     _complete(refund, plan, user)
@@ -185,7 +196,9 @@ def _open(plan: RefundPlan, user, reason: str) -> Refund:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=plan.order.pk)
         payment = Payment.objects.get(pk=plan.payment.pk)
-        current = plan_ticket_refund(order, plan.tickets) if plan.tickets else plan_payment_refund(order, payment)
+        current = (
+            plan_ticket_refund(order, plan.tickets) if plan.tickets else plan_payment_refund(order, payment)
+        )
         if current.amount != plan.amount:
             raise RefundRefused("The order changed while you were confirming. Check the refund again.")
         try:
@@ -198,7 +211,9 @@ def _open(plan: RefundPlan, user, reason: str) -> Refund:
                     requested_by=user,
                 )
         except IntegrityError:
-            raise RefundRefused("Another refund of this payment is in progress. Look at the order again in a moment.")
+            raise RefundRefused(
+                "Another refund of this payment is in progress. Look at the order again in a moment."
+            )
         if plan.tickets:
             refund.tickets.set(plan.tickets)
     return refund
@@ -226,7 +241,9 @@ def _complete(refund: Refund, plan: RefundPlan, user) -> None:
         if new_status != order.status and Order.objects.filter(pk=order.pk, status=order.status).update(
             status=new_status, updated_at=now
         ):
-            audit.order_state_changed(order, order.status, new_status, f"refund of {plan.amount} {plan.currency}")
+            audit.order_state_changed(
+                order, order.status, new_status, f"refund of {plan.amount} {plan.currency}"
+            )
             order.status = new_status
         log(
             instance=order,
@@ -295,9 +312,9 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
         # Made already by a concurrent delivery, or in flight; only a failed one is tried again.
         try:
             with transaction.atomic():
-                claimed = Refund.objects.filter(payment=payment, kind=kind, status=Refund.Status.FAILED).update(
-                    status=Refund.Status.REQUESTED, error="", completed_at=None
-                )
+                claimed = Refund.objects.filter(
+                    payment=payment, kind=kind, status=Refund.Status.FAILED
+                ).update(status=Refund.Status.REQUESTED, error="", completed_at=None)
         except IntegrityError:  # a staff refund of this payment is in flight
             claimed = 0
         if not claimed:

@@ -14,11 +14,11 @@ EMAIL_PRIORITY = 0
 
 
 @task(priority=EMAIL_PRIORITY)
-def send_ticket_email(delivery_id: int) -> str:
+def send_ticket_email(ticket_email_id: int) -> str:
     """One attempt at sending a `TicketEmail`; failures are retried by enqueueing again."""
     from ticketing.delivery import deliver
 
-    return deliver(delivery_id)
+    return deliver(ticket_email_id)
 
 
 @task(priority=PERIODIC_PRIORITY, takes_context=True)

@@ -19,7 +19,7 @@
   }
   var input = form.querySelector('input[name="code"]');
   var headline = panel.querySelector("[data-headline]");
-  var message = panel.querySelector("[data-message]");
+  var detail = panel.querySelector("[data-detail]");
   var checkedIn = document.querySelector("[data-checked-in]");
   var sold = document.querySelector("[data-sold]");
   var busy = false;
@@ -31,7 +31,7 @@
     panel.classList.add(answer.admitted ? "checkin-result--admit" : "checkin-result--refuse", "is-fresh");
     panel.setAttribute("data-outcome", answer.outcome);
     headline.textContent = answer.headline;
-    message.textContent = answer.message;
+    detail.textContent = answer.detail;
     if (checkedIn && typeof answer.checked_in === "number") {
       checkedIn.textContent = answer.checked_in;
     }

@@ -124,3 +124,17 @@ def test_nothing_is_sent_before_the_paying_transaction_commits(event, django_cap
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         delivery.queue_ticket_email(order)
     assert mail.outbox == [] and len(callbacks) == 1
+
+
+def test_anymail_hands_the_qr_codes_to_the_provider_as_inline_images(event, settings):
+    """SendGrid and Mailgun go through anymail: its test backend shows what they would receive."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    order = make_paid_order(event, {"Adult": 2})
+    delivery.build_ticket_email(order, list(delivery.valid_tickets(order))).send()
+    params = mail.outbox[0].anymail_test_params
+    assert [a.inline for a in params["attachments"]] == [True, True]
+    html = params["html_body"]
+    for attachment in params["attachments"]:
+        assert attachment.mimetype == "image/png"
+        assert f"cid:{attachment.content_id.strip('<>')}" in html
+    assert params["metadata"] == {"order_reference": order.reference} and params["tags"] == ["tickets"]

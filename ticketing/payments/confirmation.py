@@ -190,7 +190,10 @@ def _settle(order: Order, payment: Payment, state: sumup.CheckoutState) -> str:
         return Outcome.ALREADY_PAID
     if order.status in (Order.Status.EXPIRED, Order.Status.CANCELLED):
         return _confirm_late(order, payment, state)
-    if order.status == Order.Status.NEEDS_REVIEW and payment.refunds.filter(kind=Refund.Kind.LATE_PAYMENT).exists():
+    if (
+        order.status == Order.Status.NEEDS_REVIEW
+        and payment.refunds.filter(kind=Refund.Kind.LATE_PAYMENT).exists()
+    ):
         # Paid too late for tickets: make sure the refund happened (a failed one is tried again).
         _refund_late_payment(order, payment, state)
         return Outcome.LATE_SOLD_OUT
@@ -208,7 +211,9 @@ def _paid_by_another(order: Order, payment: Payment) -> bool:
     return confirming != payment.pk
 
 
-def _confirm_late(order: Order, payment: Payment | None = None, state: sumup.CheckoutState | None = None) -> str:
+def _confirm_late(
+    order: Order, payment: Payment | None = None, state: sumup.CheckoutState | None = None
+) -> str:
     """Paid after the hold ended: take the tickets again if they are still there."""
     previous = order.status
     try:
@@ -220,6 +225,8 @@ def _confirm_late(order: Order, payment: Payment | None = None, state: sumup.Che
                 reserve_tickets(order.event_id, order_quantities(order))
                 _issue_tickets(order)
     except SoldOut:
+        if payment is not None:
+            payment.confirmed_at = None  # rolled back with the rest
         return _late_sold_out(order, payment, state)
     if not took:
         # Someone else moved the order first (a twin delivery of this payment, say): decide again.

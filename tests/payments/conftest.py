@@ -1,0 +1,54 @@
+"""Payment-safety tests: real HTTP everywhere.
+
+The buyer buys through our checkout view, which creates the checkout at the SumUp sandbox (on
+pytest-django's live server) through the SDK; webhooks are delivered over HTTP to the same
+live server, as SumUp delivers them; what SumUp itself does (a buyer paying, a payment landing
+for the wrong amount, a refund made in SumUp's dashboard) is arranged with the sandbox's state
+helpers. Our own code is never mocked.
+"""
+
+import pytest
+from django.core.signals import request_started
+
+from tests.factories import make_event, make_event_page
+from tests.payments.helpers import ALERT_ADDRESS, BROWSER
+
+
+@pytest.fixture(autouse=True)
+def _payment_settings(settings):
+    """Alerts go to a known address; the sandbox's own callbacks are quick and single, so each
+    test decides exactly which deliveries happen."""
+    settings.PAYMENT_ALERT_EMAILS = [ALERT_ADDRESS]
+    settings.SUMUP_SANDBOX_CALLBACK_DELAY = 0
+    settings.SUMUP_SANDBOX_DUPLICATE_CALLBACKS = False
+    settings.SUMUP_SANDBOX_CALLBACK_RETRY_DELAY = 0.05
+    settings.SUMUP_WEBHOOK_SECRET = ""
+
+
+@pytest.fixture
+def event(sumup_sandbox):
+    event = make_event("Jazz Night", types=[("Adult", "20.00", 10), ("Child", "7.50", 5)])
+    make_event_page(event)
+    return event
+
+
+@pytest.fixture
+def buyer(client):
+    client.defaults["HTTP_USER_AGENT"] = BROWSER
+    return client
+
+
+@pytest.fixture
+def sumup_calls():
+    """Every request that reaches the SumUp sandbox's API, as (method, path): observed at the
+    live server, so a test can prove a delivery made no call to SumUp at all."""
+    calls = []
+
+    def record(sender, environ, **kwargs):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/sandbox/sumup/v"):
+            calls.append((environ.get("REQUEST_METHOD"), path))
+
+    request_started.connect(record, weak=False, dispatch_uid="tests.payments.sumup_calls")
+    yield calls
+    request_started.disconnect(dispatch_uid="tests.payments.sumup_calls")
