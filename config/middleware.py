@@ -1,13 +1,10 @@
 """Site-wide middleware: health checks, a request id for every log line, security headers."""
 
-import functools
 import re
 import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from config.logging import request_id_var
 

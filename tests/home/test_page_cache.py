@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from home import page_cache
-from ticketing.checkout import Buyer, place_order
 from tests.factories import make_event, make_event_page, ticket_types
+from ticketing.checkout import Buyer, place_order
 
 pytestmark = pytest.mark.django_db
 

@@ -187,6 +187,14 @@ def test_a_checkout_carrying_another_reference_is_not_accepted(buyer, event, sum
         pytest.param(
             b'{"event_type": "CHECKOUT_STATUS_CHANGED", "id": 42}', "application/json", 400, id="id-not-text"
         ),
+        pytest.param(
+            b'{"event_type": "CHECKOUT_STATUS_CHANGED", "id": "ab\\u0000c"}',
+            "application/json",
+            400,
+            id="nul-in-id",
+        ),
+        pytest.param(b'\xff\xfe{"id": 1}', "application/json", 400, id="not-utf8"),
+        pytest.param(b"[" * 5000 + b"]" * 5000, "application/json", 400, id="deeply-nested"),
         pytest.param(b"id=abc", "application/x-www-form-urlencoded", 415, id="form-encoded"),
         pytest.param(b"x" * 20_000, "application/json", 413, id="oversized"),
         pytest.param(
@@ -235,3 +243,14 @@ def _body(payload) -> bytes:
 
 def _sign(secret, body, timestamp):
     return sign_event(secret, body, timestamp)
+
+
+def test_only_what_we_read_of_a_delivery_is_stored(buyer, event, sumup_sandbox):
+    """Extra fields are neither believed nor kept (a NUL in them would not even fit in PostgreSQL)."""
+    payment = buy(buyer, event)
+    body = {**callback_body(payment.checkout_id), "status": "PAID", "note": "evil\u0000bytes", "amount": 0.01}
+
+    assert deliver(sumup_sandbox.url, body).status_code == 204
+
+    assert_unpaid_without_tickets(payment.order)
+    assert WebhookEvent.objects.get().payload == callback_body(payment.checkout_id)

@@ -85,6 +85,21 @@ class Notification:
     event_type: str
     event_id: str = ""  # signed events only
 
+    def as_payload(self) -> dict:
+        """What is kept of the delivery: the fields we read, never the sender's other bytes."""
+        if self.event_id:
+            return {
+                "id": self.event_id,
+                "type": self.event_type,
+                "object": {"id": self.checkout_id, "type": "checkout"},
+            }
+        return {"event_type": self.event_type, "id": self.checkout_id}
+
+
+def _text(value) -> bool:
+    """A non-empty string with no control characters (a NUL would not even fit in PostgreSQL)."""
+    return isinstance(value, str) and bool(value) and value.isprintable()
+
 
 def parse_notification(body) -> Notification:
     """Which checkout a delivery is about. Raises Malformed or Ignored."""
@@ -97,14 +112,14 @@ def parse_notification(body) -> Notification:
         if event_type not in CHECKOUT_EVENTS or target.get("type") != "checkout":
             raise Ignored(event_type)
         checkout_id, event_id = target.get("id"), body.get("id")
-        if not isinstance(event_id, str) or not event_id:
+        if not _text(event_id):
             raise Malformed("event without an id")
     else:  # the return_url callback
         event_type = body.get("event_type", CALLBACK_EVENT)
         if event_type != CALLBACK_EVENT:
             raise Ignored(str(event_type))
         checkout_id, event_id = body.get("id"), ""
-    if not isinstance(checkout_id, str) or not checkout_id:
+    if not _text(checkout_id):
         raise Malformed("no checkout id")
     return Notification(checkout_id=checkout_id, event_type=event_type[:64], event_id=event_id[:120])
 
@@ -112,7 +127,7 @@ def parse_notification(body) -> Notification:
 # --- Handling one notification --------------------------------------------------------------
 
 
-def handle(notification: Notification, *, signed: bool, payload: dict) -> str:
+def handle(notification: Notification, *, signed: bool) -> str:
     """Act on a notification that passed the checks above; returns the outcome recorded."""
     payment = None
     if len(notification.checkout_id) <= MAX_CHECKOUT_ID:
@@ -120,7 +135,7 @@ def handle(notification: Notification, *, signed: bool, payload: dict) -> str:
     if payment is None:
         logger.info("webhook for an unknown checkout ignored", extra={"signed": signed})
         if signed:  # SumUp's own word, about a checkout another integration made: worth keeping
-            _record(notification, signed=signed, payload=payload, outcome=UNKNOWN_CHECKOUT)
+            _record(notification, signed=signed, outcome=UNKNOWN_CHECKOUT)
         return UNKNOWN_CHECKOUT
     if notification.event_id and _already_handled(notification.event_id):
         return REPEATED
@@ -132,7 +147,7 @@ def handle(notification: Notification, *, signed: bool, payload: dict) -> str:
             # Non-2xx makes SumUp deliver again later, when it may answer.
             logger.warning("webhook could not ask SumUp", extra={"order": payment.order.reference})
             outcome = SUMUP_UNAVAILABLE
-    _record(notification, signed=signed, payload=payload, outcome=outcome)
+    _record(notification, signed=signed, outcome=outcome)
     return outcome
 
 
@@ -150,7 +165,7 @@ def _already_handled(event_id: str) -> bool:
     )
 
 
-def _record(notification: Notification, *, signed: bool, payload: dict, outcome: str) -> None:
+def _record(notification: Notification, *, signed: bool, outcome: str) -> None:
     if notification.event_id:
         key = _event_key(notification.event_id)
     else:
@@ -162,7 +177,7 @@ def _record(notification: Notification, *, signed: bool, payload: dict, outcome:
                 dedupe_key=key[:128],
                 event_type=notification.event_type,
                 checkout_id=notification.checkout_id[:MAX_CHECKOUT_ID],
-                payload=payload,
+                payload=notification.as_payload(),
                 signed=signed,
                 outcome=outcome,
                 processed_at=now,
@@ -212,14 +227,13 @@ def sumup_webhook(request):
     if request.content_type != "application/json":
         return _error("expected application/json", 415)
     try:
-        payload = json.loads(body)
-        notification = parse_notification(payload)
+        notification = parse_notification(json.loads(body))
     except (ValueError, UnicodeDecodeError, RecursionError, Malformed):
         return _error("not a SumUp notification", 400)
     except Ignored as ignored:
         logger.info("webhook event type ignored", extra={"event_type": str(ignored)[:64]})
         return HttpResponse(status=204)
-    outcome = handle(notification, signed=bool(secret), payload=payload)
+    outcome = handle(notification, signed=bool(secret))
     if outcome in RETRY_LATER:
         return _error("payment provider unavailable, retry", 503)
     return HttpResponse(status=204)
