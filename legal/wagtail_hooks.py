@@ -7,7 +7,7 @@ that admin actions call (and write to Wagtail's audit log), never by editing the
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from legal.models import DataRequest
-from ticketing.wagtail_hooks import ReadOnlyPermissionHelper
+from ticketing.admin_permissions import ReadOnlyPermissionHelper
 
 
 class DataRequestAdmin(ModelAdmin):

@@ -24,11 +24,12 @@ from laces.components import Component
 from wagtail import hooks
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.log_actions import log
-from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
+from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
 from ticketing import refunds
+from ticketing.admin_permissions import ReadOnlyPermissionHelper
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
 
 REFUND_PERMISSION = "ticketing.refund_order"
@@ -206,19 +207,6 @@ class RefundOrderView(WagtailAdminTemplateMixin, FormView):
 # --- Payment mismatches ---------------------------------------------------------------------------
 
 
-class MismatchPermissionHelper(PermissionHelper):
-    """Written by the payment code only: staff read them and mark them resolved."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
-
-
 def resolve_url(mismatch):
     return reverse("ticketing_mismatch_resolve", args=[mismatch.pk])
 
@@ -267,7 +255,7 @@ class ReconciliationMismatchAdmin(ModelAdmin):
     menu_label = "Payment mismatches"
     menu_icon = "warning"
     menu_order = 210
-    permission_helper_class = MismatchPermissionHelper
+    permission_helper_class = ReadOnlyPermissionHelper
     button_helper_class = MismatchButtonHelper
     inspect_view_enabled = True
     list_display = (

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ticketing import fraud
+from ticketing import audit, fraud
 from ticketing.inventory import SoldOut, end_hold, reserve_tickets
 from ticketing.models import Event, Order, OrderLine, Payment, TicketType
 from ticketing.payments import sumup
@@ -85,11 +85,21 @@ def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -
             )
     except SoldOut as sold_out:
         raise CheckoutRefused(str(sold_out)) from None
-    logger.info(
-        "order placed",
-        extra={"order": order.reference, "new_state": order.status, "tickets": wanted, "risk_flags": flags},
+    audit.order_state_changed(
+        order, "", order.status, "order placed", tickets=wanted, risk_flags=",".join(flags)
     )
     return order
+
+
+def callback_url() -> str | None:
+    """Our webhook, for SumUp's unsigned `return_url` callbacks.
+
+    None when SumUp's signed events are configured (SUMUP_WEBHOOK_SECRET): the webhook then
+    refuses anything unsigned, so asking SumUp for unsigned callbacks would only earn retries.
+    """
+    if settings.SUMUP_WEBHOOK_SECRET:
+        return None
+    return settings.SITE_URL + reverse("ticketing:sumup-webhook")
 
 
 def order_url(order: Order) -> str:
@@ -120,7 +130,7 @@ def start_payment(order: Order, *, retry: bool = False) -> Payment:
             amount=order.total,
             currency=order.currency,
             description=f"{order.reference} {order.event.title}"[:255],
-            return_url=settings.SITE_URL + reverse("ticketing:sumup-webhook"),
+            return_url=callback_url(),
             redirect_url=order_url(order),
             valid_until=order.expires_at,
         )

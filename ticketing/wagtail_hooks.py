@@ -24,32 +24,16 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
+from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
 from ticketing import delivery
+from ticketing.admin_permissions import (
+    NoCreateOrDeletePermissionHelper,
+    ReadOnlyPermissionHelper,
+)
 from ticketing.models import Event, Order, Payment, Refund, ScheduledJob, Ticket, TicketEmail, WebhookEvent
-
-
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """List and inspect only: no add, edit or delete buttons, and their URLs are refused."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
-
-
-class NoCreateOrDeletePermissionHelper(ReadOnlyPermissionHelper):
-    """Editable by staff with the change permission, but never created or deleted here."""
-
-    def user_can_edit_obj(self, user, obj):
-        return PermissionHelper.user_can_edit_obj(self, user, obj)
 
 
 def money(amount, currency):

@@ -53,6 +53,7 @@ def test_every_state_change_is_one_audit_line_without_personal_data(buyer, event
     reference = payment.order.reference
     changes = [(line["audit"], line["order"], line["old_state"], line["new_state"]) for line in lines]
     assert changes == [
+        ("order", reference, "", Order.Status.PENDING),
         ("payment", reference, "PENDING", "PAID"),
         ("order", reference, Order.Status.PENDING, Order.Status.PAID),
     ]

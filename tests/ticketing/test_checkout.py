@@ -192,3 +192,10 @@ def test_webhook_claiming_payment_of_an_unpaid_checkout_changes_nothing(client, 
     )
     assert response.status_code == 204
     assert Order.objects.get().status == Order.Status.PENDING and Ticket.objects.count() == 0
+
+
+def test_with_signed_events_configured_checkouts_ask_for_no_unsigned_callbacks(buyer, event, settings):
+    settings.SUMUP_WEBHOOK_SECRET = "signing-secret-from-sumup"
+    post_checkout(buyer, event, checkout_data(event))
+    payment = Payment.objects.get()
+    assert not sandbox.get_checkout(payment.checkout_id).return_url

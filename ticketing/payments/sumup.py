@@ -130,10 +130,12 @@ def create_checkout(
     amount: Decimal,
     currency: str,
     description: str,
-    return_url: str,
+    return_url: str | None,
     redirect_url: str,
     valid_until: datetime,
 ) -> CheckoutState:
+    """A hosted checkout; SumUp calls `return_url` on status changes (left out when None)."""
+    optional = {"return_url": return_url} if return_url else {}
     with _translate_errors("create a checkout"):
         checkout = client().checkouts.create(
             checkout_reference=reference,
@@ -141,10 +143,10 @@ def create_checkout(
             currency=currency,
             merchant_code=settings.SUMUP_MERCHANT_CODE,
             description=description,
-            return_url=return_url,
             redirect_url=redirect_url,
             valid_until=valid_until,
             hosted_checkout={"enabled": True},
+            **optional,
         )
     return CheckoutState.from_sdk(checkout)
 
