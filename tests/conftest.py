@@ -28,3 +28,22 @@ def sumup_sandbox(live_server, settings):
     settings.SITE_URL = live_server.url
     settings.SUMUP_API_BASE = f"{live_server.url}/sandbox/sumup"
     return live_server
+
+
+@pytest.fixture
+def event(sumup_sandbox):
+    """An event on sale with its page, sold through the sandbox: Adult £20 ×10, Child £7.50 ×5."""
+    from tests.factories import make_event, make_event_page
+
+    event = make_event("Jazz Night", types=[("Adult", "20.00", 10), ("Child", "7.50", 5)])
+    make_event_page(event)
+    return event
+
+
+@pytest.fixture
+def buyer(client):
+    """The test client, dressed as a real buyer's browser."""
+    from tests.factories import BROWSER
+
+    client.defaults["HTTP_USER_AGENT"] = BROWSER
+    return client

@@ -13,6 +13,9 @@ from wagtail.models import Locale, Page, Site
 from home.models import EventIndexPage, EventPage, HomePage
 from ticketing.models import Event, TicketType
 
+# A real buyer's browser: the checkout turns away scripts and headless browsers.
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
 
 def home_page():
     """The default site's HomePage, created (replacing Wagtail's welcome page) if needed."""

@@ -29,7 +29,7 @@ from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
 from ticketing import refunds
-from ticketing.admin_permissions import ReadOnlyPermissionHelper
+from ticketing.admin_permissions import OrderActionView, ReadOnlyPermissionHelper
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
 
 REFUND_PERMISSION = "ticketing.refund_order"
@@ -159,29 +159,20 @@ class RefundForm(forms.Form):
         return data
 
 
-class RefundOrderView(WagtailAdminTemplateMixin, FormView):
+class RefundOrderView(OrderActionView):
     """Choose, confirm (a second page showing the amount), then refund through SumUp."""
 
     form_class = RefundForm
     template_name = "ticketing/admin/refund_order.html"
     header_icon = "rotate"
-
-    def dispatch(self, request, pk):
-        if not request.user.has_perm(REFUND_PERMISSION):
-            raise PermissionDenied
-        self.order = get_object_or_404(Order.objects.select_related("event"), pk=pk)
-        return super().dispatch(request, pk)
-
-    def get_page_title(self):
-        return f"Refund · {self.order.reference}"
+    permission_required = REFUND_PERMISSION
+    action_label = "Refund"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "order": self.order}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            order=self.order,
-            inspect_url=order_inspect_url(self.order),
             refunds=Refund.objects.filter(payment__order=self.order).select_related(
                 "payment", "requested_by"
             ),

@@ -192,7 +192,7 @@ def tickets_url(order: Order) -> str:
     return settings.SITE_URL + reverse("ticketing:tickets", args=[order.token])
 
 
-def _site_details():
+def site_details():
     """The site's name and contact address as editors set them (Settings → Site settings)."""
     from wagtail.models import Site
 
@@ -219,7 +219,7 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
     attached with a Content-ID to SendGrid and Mailgun as inline images.
     """
     event = order.event
-    site_name, contact_email = _site_details()
+    site_name, contact_email = site_details()
     items = [{"ticket": ticket, "cid": _content_id(ticket)} for ticket in tickets]
     context = {
         "order": order,

@@ -15,6 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
+from ticketing import delivery
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,24 +42,10 @@ def send_refund_email(refund_id: int) -> str:
     return "sent"
 
 
-def _site_details():
-    """The site's name and contact address as editors set them (Settings → Site settings)."""
-    from wagtail.models import Site
-
-    from home.models import SiteSettings
-
-    name, contact = settings.WAGTAIL_SITE_NAME, ""
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is not None:
-        site_settings = SiteSettings.for_site(site)
-        name, contact = site_settings.site_name or name, site_settings.contact_email
-    return name, contact
-
-
 def build_refund_email(refund) -> EmailMultiAlternatives:
     """Plain text and HTML; which words depends on the refund's kind and whether SumUp accepted it."""
     order = refund.payment.order
-    site_name, contact_email = _site_details()
+    site_name, contact_email = delivery.site_details()
     ticket_count = refund.tickets.count()
     context = {
         "refund": refund,

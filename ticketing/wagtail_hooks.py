@@ -14,16 +14,13 @@ Two rules shape the classes below:
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.views.generic import FormView
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
@@ -31,6 +28,7 @@ from wagtail_modeladmin.views import InspectView
 from ticketing import delivery
 from ticketing.admin_permissions import (
     NoCreateOrDeletePermissionHelper,
+    OrderActionView,
     ReadOnlyPermissionHelper,
 )
 from ticketing.models import Event, Order, Payment, Refund, ScheduledJob, Ticket, TicketEmail, WebhookEvent
@@ -181,43 +179,23 @@ class ResendTicketsForm(forms.Form):
     )
 
 
-class ResendTicketsView(WagtailAdminTemplateMixin, FormView):
+class ResendTicketsView(OrderActionView):
     """Confirm, then queue the order's ticket e-mail again (`delivery.resend_tickets`, audit-logged)."""
 
     form_class = ResendTicketsForm
     template_name = "ticketing/tickets_resend.html"
     header_icon = "mail"
-
-    def dispatch(self, request, pk):
-        if not request.user.has_perm(RESEND_PERMISSION):
-            raise PermissionDenied
-        self.order = get_object_or_404(Order.objects.select_related("event"), pk=pk)
-        return super().dispatch(request, pk)
-
-    def inspect_url(self):
-        return reverse("ticketing_order_modeladmin_inspect", args=[self.order.pk])
-
-    def get_page_title(self):
-        return f"Resend tickets · {self.order.reference}"
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse("ticketing_order_modeladmin_index"), "label": "Orders"},
-            {"url": self.inspect_url(), "label": self.order.reference},
-            {"url": "", "label": "Resend tickets"},
-        ]
+    permission_required = RESEND_PERMISSION
+    action_label = "Resend tickets"
 
     def get_initial(self):
         return {"email": self.order.email}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            order=self.order,
             ticket_count=delivery.valid_tickets(self.order).count(),
             can_resend=self.order.status in delivery.TICKET_STATES,
             deliveries=self.order.ticket_emails.select_related("requested_by")[:10],
-            inspect_url=self.inspect_url(),
             **kwargs,
         )
 

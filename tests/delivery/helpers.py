@@ -9,11 +9,10 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from PIL import Image, ImageDraw
 
-from tests.factories import ticket_types
+from tests.factories import BROWSER, ticket_types
 from ticketing.checkout import Buyer, place_order
 from ticketing.models import Order, Ticket
 
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 

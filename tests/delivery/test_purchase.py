@@ -10,8 +10,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from tests.concurrency import run_concurrently
-from tests.delivery.helpers import BROWSER, decode_png, run_worker
-from tests.factories import make_event, make_event_page, ticket_types
+from tests.delivery.helpers import decode_png, run_worker
+from tests.factories import ticket_types
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing import tickets
 from ticketing.models import Order, Payment, TicketEmail, WebhookEvent
@@ -19,19 +19,6 @@ from ticketing.payments.confirmation import refresh_payment
 from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def event(sumup_sandbox):
-    event = make_event("Jazz Night", types=[("Adult", "20.00", 10), ("Child", "7.50", 5)])
-    make_event_page(event)
-    return event
-
-
-@pytest.fixture
-def buyer(client):
-    client.defaults["HTTP_USER_AGENT"] = BROWSER
-    return client
 
 
 def buy(client, event, adults=2, children=1):

@@ -7,12 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from home import page_cache
-from tests.factories import make_event, make_event_page, ticket_types
+from tests.factories import BROWSER, make_event, make_event_page, ticket_types
 from ticketing.checkout import Buyer, place_order
 
 pytestmark = pytest.mark.django_db
 
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

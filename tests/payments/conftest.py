@@ -10,8 +10,7 @@ helpers. Our own code is never mocked.
 import pytest
 from django.core.signals import request_started
 
-from tests.factories import make_event, make_event_page
-from tests.payments.helpers import ALERT_ADDRESS, BROWSER
+from tests.payments.helpers import ALERT_ADDRESS
 
 
 @pytest.fixture(autouse=True)
@@ -23,19 +22,6 @@ def _payment_settings(settings):
     settings.SUMUP_SANDBOX_DUPLICATE_CALLBACKS = False
     settings.SUMUP_SANDBOX_CALLBACK_RETRY_DELAY = 0.05
     settings.SUMUP_WEBHOOK_SECRET = ""
-
-
-@pytest.fixture
-def event(sumup_sandbox):
-    event = make_event("Jazz Night", types=[("Adult", "20.00", 10), ("Child", "7.50", 5)])
-    make_event_page(event)
-    return event
-
-
-@pytest.fixture
-def buyer(client):
-    client.defaults["HTTP_USER_AGENT"] = BROWSER
-    return client
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from tests.factories import ticket_types
 from ticketing.models import Order, Payment
 from ticketing.payments.sandbox.callbacks import sign_event
 
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 ALERT_ADDRESS = "payments-team@staff.example"
 WEBHOOK_PATH = "/tickets/webhooks/sumup/"
 

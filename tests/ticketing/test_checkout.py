@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_event, make_event_page, ticket_types
+from tests.factories import ticket_types
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.holds import expire_orders
 from ticketing.inventory import check_inventory
@@ -13,21 +13,6 @@ from ticketing.models import Order, Payment, Ticket
 from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
-
-
-@pytest.fixture
-def event(sumup_sandbox):
-    event = make_event("Jazz Night", types=[("Adult", "20.00", 10), ("Child", "7.50", 5)])
-    make_event_page(event)
-    return event
-
-
-@pytest.fixture
-def buyer(client):
-    client.defaults["HTTP_USER_AGENT"] = BROWSER
-    return client
 
 
 def checkout_data(event, **quantities):

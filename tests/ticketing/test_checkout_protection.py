@@ -6,13 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_event, make_event_page, ticket_types
+from tests.factories import BROWSER, make_event, make_event_page, ticket_types
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, TicketType
 
 pytestmark = pytest.mark.django_db
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
 
 @pytest.fixture
