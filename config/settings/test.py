@@ -45,3 +45,10 @@ LOGGING = logging_config("text", env_str("LOG_LEVEL", "WARNING"))  # noqa: F405
 # The sandbox's return_url callbacks: always twice (SumUp "sometimes" does), so every test
 # that pays also proves duplicate deliveries change nothing.
 SUMUP_SANDBOX_DUPLICATE_CALLBACKS = True
+
+# Connections are not kept between requests: the live server's request threads end, and a
+# connection they kept open would stop the test database from being dropped afterwards.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Static files are served from the app folders; there is no collectstatic in tests.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
