@@ -309,7 +309,10 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
         with transaction.atomic():
             refund = Refund.objects.create(payment=payment, amount=amount, kind=kind, reason=reason[:255])
     except IntegrityError:
-        # Made already by a concurrent delivery, or in flight; only a failed one is tried again.
+        # Made already by a concurrent delivery, or in flight; only a failed one is tried again,
+        # and only if staff have not refunded the money some other way meanwhile.
+        if _refunded_so_far(payment) + amount > payment.amount:
+            return None
         try:
             with transaction.atomic():
                 claimed = Refund.objects.filter(
@@ -338,6 +341,13 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
     alerts.automatic_refund(refund, reason)
     refund_emails.queue(refund.pk)
     return refund
+
+
+def _refunded_so_far(payment: Payment) -> Decimal:
+    refunded = Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
+        total=Sum("amount")
+    )
+    return refunded["total"] or Decimal("0.00")
 
 
 def _log_automatic(refund: Refund, *, succeeded: bool) -> None:

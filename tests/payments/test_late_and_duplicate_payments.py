@@ -177,3 +177,29 @@ def test_an_automatic_refund_that_failed_is_made_by_the_next_reconciliation(
     assert report.open_findings == []
     assert "refunded the full amount" in buyer_mail("late@example.com")[-1].body
     assert check_inventory() == []
+
+
+def test_a_failed_automatic_refund_is_not_retried_after_staff_refunded_by_hand(
+    buyer, small_event, sumup_sandbox
+):
+    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
+    expire(late.order)
+    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
+    sandbox.press(other.checkout_id, "pay", notify=False)
+    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
+    sandbox.press(late.checkout_id, "pay", notify=False)
+    paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
+    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
+    assert Refund.objects.get(payment=late).status == Refund.Status.FAILED
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.SUCCESSFUL)
+    # Staff refund it by hand (recorded as a succeeded refund of the whole payment).
+    Refund.objects.create(
+        payment=late, amount=late.amount, kind=Refund.Kind.STAFF, status=Refund.Status.SUCCEEDED
+    )
+
+    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
+    reconcile.reconcile_payments()
+
+    assert not sumup_refunds(late), "the money must not be refunded a second time"
+    assert Refund.objects.get(payment=late, kind=Refund.Kind.LATE_PAYMENT).status == Refund.Status.FAILED
