@@ -118,6 +118,22 @@ def automatic_refund(refund, reason: str) -> None:
     )
 
 
+def refund_records_disagree(payment, at_sumup, recorded) -> None:
+    """SumUp has refunded more of a payment than we recorded: a refund's answer was lost."""
+    order = payment.order
+    send_alert(
+        f"Refunds of order {order.reference} differ between SumUp and here",
+        [
+            f"SumUp shows {_money(at_sumup, payment.currency)} refunded on payment "
+            f"{payment.checkout_reference}; {_money(recorded, payment.currency)} is recorded here.",
+            "A refund's answer was probably lost (SumUp did not answer in time). No further refund "
+            "of this payment is made until the records agree: check it in SumUp's dashboard.",
+        ],
+        once_key=f"refund-disagree:{payment.pk}",
+        level="error",
+    )
+
+
 def reconciliation_mismatches(mismatches) -> None:
     """One alert per reconciliation run that found new problems, listing them."""
     if not mismatches:

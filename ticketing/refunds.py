@@ -169,6 +169,8 @@ def plan_payment_refund(order: Order, payment: Payment) -> RefundPlan:
 
 def execute(plan: RefundPlan, *, user=None, reason: str = "") -> Refund:
     """Make a staff refund as planned. Raises RefundRefused (nothing done) or RefundFailed (SumUp said no)."""
+    if plan.amount > ZERO:
+        _check_sumup_agrees(plan.payment)
     refund = _open(plan, user, reason)
     try:
         if plan.amount > ZERO:
@@ -217,6 +219,27 @@ def _open(plan: RefundPlan, user, reason: str) -> Refund:
         if plan.tickets:
             refund.tickets.set(plan.tickets)
     return refund
+
+
+def _check_sumup_agrees(payment: Payment) -> None:
+    """Refuse to refund while SumUp has refunded more of the payment than we have recorded.
+
+    A refund whose answer never came back (a timeout) may still have been paid out by SumUp;
+    refunding again would pay the buyer twice. Raises RefundRefused, or RefundFailed when SumUp
+    cannot be asked.
+    """
+    try:
+        at_sumup = sumup.refunded_amount(payment.transaction_id)
+    except sumup.SumUpError as error:
+        raise RefundFailed(f"SumUp could not be asked what is already refunded: {error.message}") from error
+    recorded = _refunded_so_far(payment)
+    if at_sumup != recorded:
+        alerts.refund_records_disagree(payment, at_sumup, recorded)
+        raise RefundRefused(
+            f"SumUp shows {at_sumup} {payment.currency} refunded on this payment, but {recorded} "
+            f"{payment.currency} is recorded here (a refund whose answer was lost?). Check the payment "
+            "in SumUp's dashboard and run reconcile_payments before refunding again."
+        )
 
 
 def _mark_failed(refund: Refund, message: str) -> None:
@@ -326,7 +349,13 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
         first_attempt = False
     order = payment.order
     try:
-        sumup.refund(payment.transaction_id, amount)
+        if (
+            not first_attempt
+            and sumup.refunded_amount(payment.transaction_id) >= _refunded_so_far(payment) + amount
+        ):
+            pass  # the earlier attempt's answer was lost, but SumUp did refund: record it below
+        else:
+            sumup.refund(payment.transaction_id, amount)
     except sumup.SumUpError as error:
         _mark_failed(refund, error.message)
         _log_automatic(refund, succeeded=False)

@@ -13,6 +13,7 @@ from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliv
 from ticketing import checkout, reconcile
 from ticketing.inventory import check_inventory, end_hold
 from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
+from ticketing.payments.sandbox import services
 from ticketing.payments.sandbox import state as sandbox
 from ticketing.payments.sandbox.models import SandboxRefund, SandboxTransaction
 
@@ -203,3 +204,26 @@ def test_a_failed_automatic_refund_is_not_retried_after_staff_refunded_by_hand(
 
     assert not sumup_refunds(late), "the money must not be refunded a second time"
     assert Refund.objects.get(payment=late, kind=Refund.Kind.LATE_PAYMENT).status == Refund.Status.FAILED
+
+
+def test_an_automatic_refund_whose_answer_was_lost_is_recorded_not_repeated(
+    buyer, small_event, sumup_sandbox
+):
+    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
+    expire(late.order)
+    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
+    sandbox.press(other.checkout_id, "pay", notify=False)
+    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
+    sandbox.press(late.checkout_id, "pay", notify=False)
+    paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
+    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
+    assert Refund.objects.get(payment=late).status == Refund.Status.FAILED
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.SUCCESSFUL)
+    # SumUp did refund, but its answer never reached us (a timeout): only SumUp knows.
+    services.refund(paying.merchant_code, str(paying.transaction_id), None)
+
+    reconcile.reconcile_payments()
+
+    assert len(sumup_refunds(late)) == 1, "refunded once, not twice"
+    assert Refund.objects.get(payment=late).status == Refund.Status.SUCCEEDED
