@@ -57,4 +57,8 @@ def scrub_sentry_event(event, hint):
         # Buyer-facing URLs carry secret order and ticket tokens.
         request["url"] = request["url"].split("/tickets/orders/")[0]
     event.pop("user", None)
+    # Local variables of stack frames (off in production's init too, as a second guard).
+    for value in (event.get("exception") or {}).get("values") or []:
+        for frame in (value.get("stacktrace") or {}).get("frames") or []:
+            frame.pop("vars", None)
     return event

@@ -15,7 +15,7 @@ from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
-from home.page_cache import cache_this_page
+from home.page_cache import cache_this_page, expire_page_by
 from ticketing.models import Event, TicketType
 
 EVENTS_PER_PAGE = 12
@@ -157,6 +157,7 @@ class EventPage(CachedPage):
         context["event"] = event
         context["ticket_types"] = ticket_types
         context["sales_state"] = event.sales_state(ticket_types=ticket_types)
+        expire_page_by(request, event.next_sales_change())
         context["hold_minutes"] = settings.ORDER_HOLD_MINUTES
         context.setdefault("checkout_form", CheckoutForm(event=event, ticket_types=ticket_types))
         return context

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
+from django.utils import timezone
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from home.csrf import get_token
@@ -62,6 +63,18 @@ def cache_this_page(request, event_id=None):
         "versions": [request.page_cache_content_version, *_versions(events)[1:]],
         "ttl": ENTRY_TTL if event_id is not None else LISTING_TTL,
     }
+
+
+def expire_page_by(request, moment):
+    """Keep this page's entry no later than `moment` (e.g. when its event's sales open or
+    close): a clock change is not a version change, so nothing else would refresh it."""
+    page = getattr(request, "page_cache", None)
+    if page is None or moment is None:
+        return
+    seconds = int((moment - timezone.now()).total_seconds())
+    if seconds <= 0:
+        return
+    page["ttl"] = max(1, min(page["ttl"], seconds))
 
 
 def _bump(key):

@@ -61,18 +61,20 @@ def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -
     if any(t.event_id != event.pk for t in quantities):
         raise CheckoutRefused("Your order named a ticket type that is not sold for this event.")
     wanted = sum(quantities.values())
-    try:
-        flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
-    except fraud.VelocityLimitExceeded as refused:
-        raise CheckoutRefused(str(refused)) from None
+    total = order_total(quantities)
+    if total <= 0:
+        raise CheckoutRefused("These tickets cannot be bought online; please contact us.")
     try:
         with transaction.atomic():
             reserve_tickets(event.pk, {t.pk: n for t, n in quantities.items()})
+            # After the reservation, which holds the event's row until commit: one buyer's
+            # simultaneous checkouts queue here and each sees the orders of the one before.
+            flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
             order = Order.objects.create(
                 event=event,
                 name=buyer.name,
                 email=buyer.email,
-                total=order_total(quantities),
+                total=total,
                 currency=event.currency,
                 expires_at=timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
                 created_ip=buyer.ip,
@@ -83,8 +85,8 @@ def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -
                 OrderLine(order=order, ticket_type=t, quantity=n, unit_price=t.price)
                 for t, n in sorted(quantities.items(), key=lambda item: item[0].pk)
             )
-    except SoldOut as sold_out:
-        raise CheckoutRefused(str(sold_out)) from None
+    except (SoldOut, fraud.VelocityLimitExceeded) as refused:
+        raise CheckoutRefused(str(refused)) from None
     audit.order_state_changed(
         order, "", order.status, "order placed", tickets=wanted, risk_flags=",".join(flags)
     )

@@ -139,6 +139,14 @@ class Event(SoldCounterProtected, ClusterableModel):
     def is_on_sale(self):
         return self.sales_state() == self.SalesState.ON_SALE
 
+    def next_sales_change(self, now=None):
+        """When sales next open or close by the clock alone (None if they never will)."""
+        now = now or timezone.now()
+        for moment in (self.sales_start, self.effective_sales_end):
+            if moment and moment > now:
+                return moment
+        return None
+
     def why_not_on_sale(self, now=None):
         """Why a checkout must be refused now, in the buyer's words; None when sales are open.
 
@@ -188,6 +196,11 @@ class TicketType(SoldCounterProtected):
     def clean(self):
         if self.price is not None and self.price < 0:
             raise ValidationError({"price": "A price cannot be negative."})
+        if self.price is not None and self.price == 0:
+            # SumUp cannot take a payment of nothing, and there is no free-ticket path yet.
+            raise ValidationError(
+                {"price": "Tickets sold online cost at least 0.01: free tickets are not supported."}
+            )
         if self.pk and self.capacity is not None:
             sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
             if self.capacity < sold:

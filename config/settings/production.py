@@ -16,10 +16,14 @@ from .base import (
     CAPTCHA_ENABLED,
     DEBUG,
     EMAIL_PROVIDER,
+    RECAPTCHA_PRIVATE_KEY,
+    RECAPTCHA_PUBLIC_KEY,
     REDIS_URL,
     SECRET_KEY,
     SENTRY_DSN,
     SITE_URL,
+    SUMUP_API_KEY,
+    SUMUP_MERCHANT_CODE,
     SUMUP_SANDBOX,
     logging_config,
 )
@@ -41,6 +45,10 @@ if not REDIS_URL:
     _refuse("REDIS_URL must be set: rate limits need a cache shared by every worker.")
 if not CAPTCHA_ENABLED and not ALLOW_NO_CAPTCHA:
     _refuse("CAPTCHA_ENABLED is off; set ALLOW_NO_CAPTCHA=1 to run without it on purpose.")
+if CAPTCHA_ENABLED and not (RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY):
+    _refuse("RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY must be set while CAPTCHA is on.")
+if not (SUMUP_API_KEY and SUMUP_MERCHANT_CODE):
+    _refuse("SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set: without them no payment can be taken.")
 if not SITE_URL.startswith("https://"):
     _refuse("SITE_URL must be the site's https:// address.")
 if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
@@ -78,6 +86,8 @@ if SENTRY_DSN:
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         send_default_pii=False,
+        # Stack frames' local variables hold buyers (name, e-mail, address) during a checkout.
+        include_local_variables=False,
         before_send=scrub_sentry_event,
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
         environment=env_str("SENTRY_ENVIRONMENT", "production"),

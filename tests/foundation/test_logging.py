@@ -42,6 +42,17 @@ def test_sentry_events_lose_personal_data():
             "env": {"REMOTE_ADDR": "203.0.113.9"},
         },
         "user": {"ip_address": "203.0.113.9", "email": "ann@example.com"},
+        "exception": {
+            "values": [
+                {
+                    "stacktrace": {
+                        "frames": [
+                            {"function": "place_order", "vars": {"buyer": "Buyer(email='ann@example.com')"}}
+                        ]
+                    }
+                }
+            ]
+        },
     }
     scrubbed = scrub_sentry_event(event, None)
     text = json.dumps(scrubbed)

@@ -70,6 +70,9 @@ def test_realistic_production_settings_import(tmp_path):
         ({"SITE_URL": "http://tickets.example.je"}, "SITE_URL must be the site's https://"),
         ({"EMAIL_PROVIDER": "console"}, "EMAIL_PROVIDER must be mailgun or sendgrid"),
         ({"SENDGRID_API_KEY": None}, "SENDGRID_API_KEY must be set"),
+        ({"RECAPTCHA_PRIVATE_KEY": None}, "RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY must be set"),
+        ({"SUMUP_API_KEY": None}, "SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set"),
+        ({"SUMUP_MERCHANT_CODE": ""}, "SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set"),
     ],
     ids=[
         "no-secret-key",
@@ -83,6 +86,9 @@ def test_realistic_production_settings_import(tmp_path):
         "plain-http-site-url",
         "console-email",
         "no-email-api-key",
+        "no-recaptcha-key",
+        "no-sumup-key",
+        "no-merchant-code",
     ],
 )
 def test_production_refuses_to_start(tmp_path, overrides, message):

@@ -1,14 +1,18 @@
 """Event pages served from the cache: fresh CSRF per visitor, never stale after a sale or publish."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from home import page_cache
 from tests.factories import BROWSER, make_event, make_event_page, ticket_types
 from ticketing.checkout import Buyer, place_order
+from ticketing.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +110,12 @@ def test_other_processes_see_a_change_within_a_second(event_page, monkeypatch):
     clock = page_cache.time.monotonic() + page_cache.LOCAL_SECONDS + 0.1
     monkeypatch.setattr(page_cache.time, "monotonic", lambda: clock)
     assert get(Client(), event_page.url)["X-Page-Cache"] == "miss"
+
+
+def test_a_cached_page_opens_sales_when_they_open(event_page, rf):
+    """Sales opening is a moment on the clock, not a change anyone saves: the entry ends then."""
+    opens = timezone.now() + timedelta(seconds=30)
+    Event.objects.filter(pk=event_page.event_id).update(sales_start=opens)
+    assert 'name="email"' not in get(Client(), event_page.url).content.decode()
+    entry = cache.get(page_cache._entry_key(rf.get(event_page.url)))
+    assert 0 < entry["ttl"] <= 30

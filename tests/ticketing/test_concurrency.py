@@ -136,3 +136,29 @@ def test_expiry_and_payment_racing_settle_each_order_exactly_once():
     paid = Order.objects.filter(status=Order.Status.PAID).count()
     assert standard.sold == 2 * paid
     assert check_inventory() == []
+
+
+def test_one_buyers_simultaneous_checkouts_respect_the_velocity_limit(settings):
+    """Ten checkouts from one e-mail at the same instant: the limit holds across all of them."""
+    settings.MAX_TICKETS_PER_EMAIL_PER_EVENT = 4
+    event = make_event(types=[("Standard", "25.00", 100)])
+    (standard,) = ticket_types(event)
+    same = Buyer(
+        name="Ann",
+        email="ann@example.com",
+        ip=None,
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    )
+    results = run_concurrently(lambda: attempt_as(event, same, {standard: 1}), [()] * 10)
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(isinstance(r, Order) for r in results) == 4
+    standard.refresh_from_db()
+    assert standard.sold == 4
+    assert check_inventory() == []
+
+
+def attempt_as(event, who, quantities):
+    try:
+        return place_order(event, who, quantities)
+    except CheckoutRefused:
+        return None

@@ -132,3 +132,19 @@ def test_check_inventory_finds_and_fixes_drift():
     call_command("check_inventory", "--fix")
     assert sold(adult) == 2
     assert check_inventory() == []
+
+
+def test_free_tickets_are_refused_before_anything_is_reserved():
+    """SumUp cannot take a payment of nothing: a zero price is refused when it is set, and an
+    order that would cost nothing is refused before any stock is held."""
+    from django.core.exceptions import ValidationError
+
+    event = make_event(types=[("Adult", "20.00", 10)])
+    (adult,) = ticket_types(event)
+    adult.price = Decimal("0.00")
+    with pytest.raises(ValidationError, match="at least 0.01"):
+        adult.clean()
+    TicketType.objects.filter(pk=adult.pk).update(price=Decimal("0.00"))
+    with pytest.raises(CheckoutRefused, match="cannot be bought online"):
+        place_order(event, BUYER, {TicketType.objects.get(pk=adult.pk): 1})
+    assert Order.objects.count() == 0 and sold(adult) == 0
