@@ -28,6 +28,28 @@ def sumup_refunds(payment):
     return list(SandboxRefund.objects.filter(transaction__checkout_id=payment.checkout_id))
 
 
+def late_payment_after_sell_out(buyer, small_event, sumup_sandbox):
+    """A payment made after its hold ended, for tickets another buyer has meanwhile bought."""
+    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
+    expire(late.order)
+    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
+    sandbox.press(other.checkout_id, "pay", notify=False)
+    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
+    sandbox.press(late.checkout_id, "pay", notify=False)
+    return late
+
+
+def refund_first_fails(late, sumup_sandbox):
+    """SumUp reports the checkout PAID but, for a while, without its transaction: the automatic
+    refund's first attempt has nothing to refund and fails. Returns SumUp's transaction."""
+    paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
+    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
+    assert Refund.objects.get(payment=late).status == Refund.Status.FAILED
+    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.SUCCESSFUL)
+    return paying
+
+
 def test_paid_after_the_hold_ended_with_tickets_left_is_confirmed(buyer, event, sumup_sandbox):
     payment = buy(buyer, event)
     expire(payment.order)
@@ -92,12 +114,7 @@ def test_paid_after_the_hold_ended_and_sold_out_is_refunded_with_an_apology(
 def test_ten_concurrent_deliveries_of_a_late_sold_out_payment_refund_it_once(
     buyer, small_event, sumup_sandbox
 ):
-    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
-    expire(late.order)
-    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
-    sandbox.press(other.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
-    sandbox.press(late.checkout_id, "pay", notify=False)
+    late = late_payment_after_sell_out(buyer, small_event, sumup_sandbox)
 
     responses = run_concurrently(deliver, [(sumup_sandbox.url, callback_body(late.checkout_id))] * 10)
 
@@ -149,12 +166,7 @@ def test_a_second_payment_for_a_paid_order_is_refunded_and_recorded(buyer, event
 def test_an_automatic_refund_that_failed_is_made_by_the_next_reconciliation(
     buyer, small_event, sumup_sandbox
 ):
-    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
-    expire(late.order)
-    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
-    sandbox.press(other.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
-    sandbox.press(late.checkout_id, "pay", notify=False)
+    late = late_payment_after_sell_out(buyer, small_event, sumup_sandbox)
     # SumUp reports the checkout PAID but, for a while, without its transaction: nothing to refund.
     paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
     SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
@@ -183,17 +195,8 @@ def test_an_automatic_refund_that_failed_is_made_by_the_next_reconciliation(
 def test_a_failed_automatic_refund_is_not_retried_after_staff_refunded_by_hand(
     buyer, small_event, sumup_sandbox
 ):
-    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
-    expire(late.order)
-    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
-    sandbox.press(other.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
-    sandbox.press(late.checkout_id, "pay", notify=False)
-    paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
-    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
-    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
-    assert Refund.objects.get(payment=late).status == Refund.Status.FAILED
-    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.SUCCESSFUL)
+    late = late_payment_after_sell_out(buyer, small_event, sumup_sandbox)
+    refund_first_fails(late, sumup_sandbox)
     # Staff refund it by hand (recorded as a succeeded refund of the whole payment).
     Refund.objects.create(
         payment=late, amount=late.amount, kind=Refund.Kind.STAFF, status=Refund.Status.SUCCEEDED
@@ -209,17 +212,8 @@ def test_a_failed_automatic_refund_is_not_retried_after_staff_refunded_by_hand(
 def test_an_automatic_refund_whose_answer_was_lost_is_recorded_not_repeated(
     buyer, small_event, sumup_sandbox
 ):
-    late = buy(buyer, small_event, adult=2, child=0, email="late@example.com")
-    expire(late.order)
-    other = buy(buyer, small_event, adult=2, child=0, email="other@example.com")
-    sandbox.press(other.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(other.checkout_id))
-    sandbox.press(late.checkout_id, "pay", notify=False)
-    paying = SandboxTransaction.objects.get(checkout_id=late.checkout_id)
-    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.PENDING)
-    deliver(sumup_sandbox.url, callback_body(late.checkout_id))
-    assert Refund.objects.get(payment=late).status == Refund.Status.FAILED
-    SandboxTransaction.objects.filter(pk=paying.pk).update(status=SandboxTransaction.Status.SUCCESSFUL)
+    late = late_payment_after_sell_out(buyer, small_event, sumup_sandbox)
+    paying = refund_first_fails(late, sumup_sandbox)
     # SumUp did refund, but its answer never reached us (a timeout): only SumUp knows.
     services.refund(paying.merchant_code, str(paying.transaction_id), None)
 
