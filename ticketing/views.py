@@ -92,6 +92,10 @@ def order_view(request, token):
         except sumup.SumUpError:
             # SumUp is slow or down: say we are still confirming, and look again shortly.
             logger.warning("could not refresh payment", extra={"order": order.reference})
+    return _order_page(request, order, latest)
+
+
+def _order_page(request, order, latest, *, error=None, status=200):
     state = _payment_state(order, latest)
     tickets = (
         order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
@@ -107,7 +111,9 @@ def order_view(request, token):
             "state": state,
             "tickets": tickets,
             "refresh_seconds": 5 if state == "confirming" else None,
+            "error": error,
         },
+        status=status,
     )
     # The URL is the secret that shows this order: never send it to another site. ("no-referrer"
     # would make the browser send "Origin: null" with our own forms, and CSRF refuses those.)
@@ -122,16 +128,6 @@ def pay_again_view(request, token):
     try:
         payment = checkout.start_payment(order, retry=True)
     except checkout.PaymentUnavailable as refused:
-        return render(
-            request,
-            "ticketing/order_detail.html",
-            {
-                "order": order,
-                "event": order.event,
-                "lines": order.lines.select_related("ticket_type"),
-                "state": _payment_state(order, order.payments.first()),
-                "error": str(refused),
-            },
-            status=409,
-        )
+        order.refresh_from_db()
+        return _order_page(request, order, order.payments.first(), error=str(refused), status=409)
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)

@@ -184,3 +184,14 @@ def test_with_signed_events_configured_checkouts_ask_for_no_unsigned_callbacks(b
     post_checkout(buyer, event, checkout_data(event))
     payment = Payment.objects.get()
     assert not sandbox.get_checkout(payment.checkout_id).return_url
+
+
+def test_paying_again_after_the_hold_ended_is_refused_on_the_order_page(buyer, event):
+    post_checkout(buyer, event, checkout_data(event))
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(expires_at=order.created_at)
+    response = buyer.post(reverse("ticketing:pay-again", args=[order.token]))
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "The hold on these tickets has ended" in html and order.reference in html
+    assert Payment.objects.count() == 1
