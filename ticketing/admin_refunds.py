@@ -1,7 +1,7 @@
 """Staff admin for money that needs a person: refunds, payment mismatches, a dashboard panel.
 
 Hooked in from `ticketing.wagtail_hooks` (imported there, which registers the hooks below).
-The views parse and confirm; the work is done by `ticketing.refunds`, which also writes
+The views parse and confirm; the work is done by `ticketing.payments.refunds`, which also writes
 Wagtail's audit log.
 
 * "Refund" on an order's inspect page (permission `ticketing.refund_order`): choose tickets
@@ -28,9 +28,9 @@ from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from ticketing import refunds
 from ticketing.admin_permissions import OrderActionView, ReadOnlyPermissionHelper
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
+from ticketing.payments import refunds
 
 REFUND_PERMISSION = "ticketing.refund_order"
 RESOLVE_PERMISSION = "ticketing.change_reconciliationmismatch"

@@ -356,7 +356,7 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # When this payment made its order paid. At most one payment of an order has it (it is set
     # in the transaction that moves the order to `paid`); any other PAID payment of a paid
-    # order is a duplicate, refunded automatically (ticketing.refunds).
+    # order is a duplicate, refunded automatically (ticketing.payments.refunds).
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -389,7 +389,7 @@ class WebhookEvent(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back through SumUp: asked for by staff, or made automatically (ticketing.refunds)."""
+    """Money given back through SumUp: asked for by staff, or made automatically (ticketing.payments.refunds)."""
 
     wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
@@ -510,7 +510,7 @@ class ReconciliationMismatch(models.Model):
     """A disagreement between SumUp's money and our orders that a person must look at.
 
     Written by the webhook's confirmation checks (amount, currency, reference, merchant) and by
-    the daily reconciliation (`ticketing.reconcile`). `key` names the problem (its kind and the
+    the daily reconciliation (`ticketing.payments.reconcile`). `key` names the problem (its kind and the
     payment or SumUp transaction), so finding it again updates this row instead of adding one.
     Holds references and amounts only, no personal data.
     """

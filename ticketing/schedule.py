@@ -3,7 +3,7 @@
 `JOBS` is the registry. A job is a function taking no arguments (named by its dotted path, so
 this module imports nothing it schedules) and how often to run it. To add one, add one line:
 
-    PeriodicJob("reconcile-payments", "ticketing.reconcile.reconcile_payments", every=timedelta(days=1)),
+    PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.reconcile_payments", every=timedelta(days=1)),
 
 How it works, on the django-tasks-db queue the worker already reads:
 
@@ -54,8 +54,8 @@ JOBS = (
     PeriodicJob("expire-orders", "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
     # Give ticket e-mails whose job was lost (a killed worker) a new one.
     PeriodicJob("requeue-ticket-emails", "ticketing.delivery.requeue_stalled", every=timedelta(minutes=5)),
-    # Compare SumUp's transaction history with our payments (DESIGN.md step 10; ticketing.reconcile).
-    PeriodicJob("reconcile-payments", "ticketing.reconcile.run_scheduled", every=timedelta(days=1)),
+    # Compare SumUp's transaction history with our payments (DESIGN.md step 10; ticketing.payments.reconcile).
+    PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.run_scheduled", every=timedelta(days=1)),
 )
 
 

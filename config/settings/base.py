@@ -21,6 +21,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 
 INSTALLED_APPS = [
+    "core",
     "home",
     "ticketing",
     "legal",

@@ -10,9 +10,10 @@ from wagtail.models import ModelLogEntry
 from tests.concurrency import run_concurrently
 from tests.factories import make_event, make_event_page
 from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
-from ticketing import checkout, reconcile
+from ticketing import checkout
 from ticketing.inventory import check_inventory, end_hold
 from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
+from ticketing.payments import reconcile
 from ticketing.payments.sandbox import services
 from ticketing.payments.sandbox import state as sandbox
 from ticketing.payments.sandbox.models import SandboxRefund, SandboxTransaction

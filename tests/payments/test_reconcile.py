@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload
-from ticketing import reconcile
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket, TicketEmail
+from ticketing.payments import reconcile
 from ticketing.payments.sandbox import services
 from ticketing.payments.sandbox import state as sandbox
 from ticketing.payments.sandbox.models import SandboxTransaction

@@ -25,10 +25,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ticketing import alerts, audit, refunds
+from ticketing import alerts, audit
 from ticketing.inventory import SoldOut, end_hold, order_quantities, reserve_tickets
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
-from ticketing.payments import sumup
+from ticketing.payments import refunds, sumup
 
 logger = logging.getLogger(__name__)
 

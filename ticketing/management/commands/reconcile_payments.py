@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from ticketing.payments import sumup
-from ticketing.reconcile import DEFAULT_LOOKBACK, reconcile_payments
+from ticketing.payments.reconcile import DEFAULT_LOOKBACK, reconcile_payments
 
 
 def since_value(text: str) -> datetime:

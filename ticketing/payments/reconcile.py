@@ -33,7 +33,7 @@ from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import PAID_STATES, Outcome, refresh_payment
-from ticketing.refunds import refundable
+from ticketing.payments.refunds import refundable
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """What the site's apps share: site settings, the page cache, admin helpers.
+
+    It depends on no other app of the project; `home`, `ticketing` and `legal` depend on it.
+    """
+
+    name = "core"
+    verbose_name = "Site"
