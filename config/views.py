@@ -26,8 +26,19 @@ def _cache_answers():
     return cache.get("health:ready") == "1"
 
 
+def _worker_state():
+    from ticketing.schedule import worker_state
+
+    return worker_state()
+
+
 def ready(request):
-    """Ready to serve: the database and the cache answer. Names the part that does not."""
+    """Ready to serve: the database and the cache answer. Names the part that does not.
+
+    It also says whether the worker runs its periodic jobs on time ("worker": "ok", "late" or
+    "unknown"). A late worker does not make this instance unready: the shop sells without it,
+    and taking every web instance out of service because the worker died would close the shop.
+    """
     failing = []
     for name, probe in (("database", _database_answers), ("cache", _cache_answers)):
         try:
@@ -38,7 +49,12 @@ def ready(request):
             failing.append(name)
     if failing:
         return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
-    return JsonResponse({"status": "ok"})
+    try:
+        worker = _worker_state()
+    except Exception:  # never a 500 from a health check
+        logger.warning("worker state unknown", exc_info=True)
+        worker = "unknown"
+    return JsonResponse({"status": "ok", "worker": worker})
 
 
 def favicon(request):

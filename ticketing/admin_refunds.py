@@ -47,7 +47,7 @@ def order_inspect_url(order):
 
 def can_refund(order) -> bool:
     """Is there anything staff could refund on this order?"""
-    if order.status in refunds.TICKET_STATES and order.tickets.filter(voided_at__isnull=True).exists():
+    if order.status in Order.OWNS_TICKETS and order.tickets.filter(voided_at__isnull=True).exists():
         return True
     return bool(refunds.unclaimed_payments(order))
 
@@ -126,7 +126,7 @@ class RefundForm(forms.Form):
         self.order = order
         self.plan = None
         tickets = Ticket.objects.none()
-        if order.status in refunds.TICKET_STATES:
+        if order.status in Order.OWNS_TICKETS:
             tickets = order.tickets.filter(voided_at__isnull=True).select_related("ticket_type")
         self.fields["tickets"].queryset = tickets
         self.fields["tickets"].prices = dict(order.lines.values_list("ticket_type_id", "unit_price"))

@@ -1,4 +1,4 @@
-"""Admitting tickets at the door (DESIGN.md step 8).
+"""Admitting tickets at the door: scan, verify, admit exactly once.
 
 `check_in(payload_or_code, event, staff_user)` takes what a scanner read (the signed QR
 payload) or what a person typed (the ticket code, dashes and case optional) and answers with
@@ -23,11 +23,12 @@ from django.utils.formats import date_format
 from ticketing import tickets
 from ticketing.models import Event, Order, Ticket
 
-PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
 MAX_INPUT_LENGTH = 200
 
 
-class Outcome:
+class Verdict:
+    """What a scan decides about a ticket (the `outcome` of a CheckInResult)."""
+
     ADMITTED = "admitted"
     ALREADY_CHECKED_IN = "already_checked_in"
     VOIDED = "voided"
@@ -55,7 +56,7 @@ class CheckInResult:
 
     @property
     def admitted(self) -> bool:
-        return self.outcome == Outcome.ADMITTED
+        return self.outcome == Verdict.ADMITTED
 
     def as_dict(self) -> dict:
         return {
@@ -92,20 +93,20 @@ def find_ticket(payload_or_code: str) -> tuple[Ticket | None, CheckInResult | No
     text = (payload_or_code or "").strip()
     if not text or len(text) > MAX_INPUT_LENGTH:
         return None, _refusal(
-            Outcome.UNREADABLE, "Unreadable", "That is not a ticket code. Scan again or type the code."
+            Verdict.UNREADABLE, "Unreadable", "That is not a ticket code. Scan again or type the code."
         )
     if tickets.looks_like_signed_payload(text):
         try:
             code = tickets.verify_payload(text)
         except tickets.BadSignature:
             return None, _refusal(
-                Outcome.FORGED, "Forged or damaged", "This QR code was not issued by us. Do not admit."
+                Verdict.FORGED, "Forged or damaged", "This QR code was not issued by us. Do not admit."
             )
     else:
         code = tickets.normalise_typed_code(text)
         if code is None:
             return None, _refusal(
-                Outcome.UNREADABLE, "Unreadable", "That is not a ticket code. Check it and try again."
+                Verdict.UNREADABLE, "Unreadable", "That is not a ticket code. Check it and try again."
             )
     ticket = (
         Ticket.objects.select_related("order", "ticket_type__event", "checked_in_by")
@@ -114,7 +115,7 @@ def find_ticket(payload_or_code: str) -> tuple[Ticket | None, CheckInResult | No
     )
     if ticket is None:
         return None, _refusal(
-            Outcome.UNKNOWN, "Unknown ticket", "No ticket has this code. Check it and try again."
+            Verdict.UNKNOWN, "Unknown ticket", "No ticket has this code. Check it and try again."
         )
     return ticket, None
 
@@ -125,18 +126,18 @@ def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
         other = ticket.ticket_type.event
         when = date_format(timezone.localtime(other.starts_at), "j M Y")
         return _refusal(
-            Outcome.WRONG_EVENT,
+            Verdict.WRONG_EVENT,
             "Wrong event",
             f"This ticket is for {other.title} on {when}.",
             ticket,
         )
     if ticket.voided_at is not None or ticket.order.status == Order.Status.REFUNDED:
         return _refusal(
-            Outcome.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket
+            Verdict.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket
         )
-    if ticket.order.status not in PAID_STATES:
+    if ticket.order.status not in Order.OWNS_TICKETS:
         return _refusal(
-            Outcome.NOT_PAID,
+            Verdict.NOT_PAID,
             "Not paid",
             f"Order {ticket.order.reference} is {ticket.order.get_status_display().lower()}. Do not admit.",
             ticket,
@@ -149,7 +150,7 @@ def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
 def _already_in(ticket: Ticket, now) -> CheckInResult:
     who = f" by {ticket.checked_in_by.get_username()}" if ticket.checked_in_by else ""
     return _refusal(
-        Outcome.ALREADY_CHECKED_IN,
+        Verdict.ALREADY_CHECKED_IN,
         f"Already checked in at {_local_time(ticket.checked_in_at, now)}",
         f"{ticket.ticket_type.name}, order {ticket.order.reference}, was admitted{who}. Do not admit again.",
         ticket,
@@ -174,7 +175,7 @@ def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
         return _explain(ticket, event, now) or _already_in(ticket, now)
     ticket.checked_in_at, ticket.checked_in_by = now, staff_user
     return CheckInResult(
-        outcome=Outcome.ADMITTED,
+        outcome=Verdict.ADMITTED,
         headline=f"Admit — {ticket.ticket_type.name}",
         detail=f"Order {ticket.order.reference}",
         ticket=ticket,
@@ -184,7 +185,7 @@ def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
 def event_counts(event: Event) -> EventCounts:
     """Checked in / sold for the door's counter: sold = tickets of paid orders, not voided."""
     counts = Ticket.objects.filter(
-        ticket_type__event=event, voided_at__isnull=True, order__status__in=PAID_STATES
+        ticket_type__event=event, voided_at__isnull=True, order__status__in=Order.OWNS_TICKETS
     ).aggregate(sold=Count("pk"), checked_in=Count("pk", filter=Q(checked_in_at__isnull=False)))
     return EventCounts(checked_in=counts["checked_in"], sold=counts["sold"])
 

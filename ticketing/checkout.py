@@ -1,7 +1,7 @@
-"""Placing an order and sending the buyer to pay for it (DESIGN.md, purchase path step 2).
+"""Placing an order and sending the buyer to pay for it: the purchase path from the form to SumUp.
 
-`place_order` is one short transaction: the pending order, its lines and the reservation
-commit together or not at all. `start_payment` runs after that commit, because it calls
+`place_order` checks the order's rules and runs one short transaction: the pending order, its
+lines and the reservation (`ticketing.orders.place`) commit together or not at all. `start_payment` runs after that commit, because it calls
 SumUp and no network call may happen while inventory rows are locked.
 """
 
@@ -12,13 +12,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ticketing import audit, fraud
-from ticketing.inventory import SoldOut, end_hold, reserve_tickets
-from ticketing.models import Event, Order, OrderLine, Payment, TicketType
+from ticketing import fraud, inventory, orders
+from ticketing.inventory import SoldOut
+from ticketing.models import Event, Order, Payment, TicketType
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import close_open_checkouts
 
@@ -29,7 +29,23 @@ MIN_TIME_TO_PAY = timedelta(minutes=1)
 
 
 class CheckoutRefused(Exception):
-    """The order cannot be placed; the message is for the buyer."""
+    """The order cannot be placed; the message is for the buyer.
+
+    `ticket_type` names the ticket type the refusal is about, when it is about one, so the form
+    can show the message beside that quantity.
+    """
+
+    def __init__(self, message, *, ticket_type=None):
+        super().__init__(message)
+        self.ticket_type = ticket_type
+
+
+class OrderRuleBroken(CheckoutRefused):
+    """The order asks for something no order may have (too many of a type, none at all)."""
+
+
+class CheckoutBusy(CheckoutRefused):
+    """The stock could not be locked quickly (a stuck transaction): try again in a moment."""
 
 
 class PaymentUnavailable(Exception):
@@ -49,48 +65,102 @@ def order_total(quantities: dict[TicketType, int]) -> Decimal:
     return sum((t.price * n for t, n in quantities.items()), Decimal("0.00")).quantize(Decimal("0.01"))
 
 
+def check_order_rules(event: Event, quantities: dict[TicketType, int], now=None) -> None:
+    """Every rule about what one order may contain, in the buyer's words. Raises CheckoutRefused.
+
+    The form only parses what was typed; these rules are the shop's, so they hold for any
+    caller (a form, a test, a future API). Stock is not among them: only the inventory's
+    conditional UPDATE can say whether tickets remain.
+    """
+    closed = event.why_not_on_sale(now)
+    if closed:
+        raise CheckoutRefused(closed)  # a conflict with the clock, not the buyer's mistake
+    if any(t.event_id != event.pk for t in quantities):
+        raise OrderRuleBroken("Your order named a ticket type that is not sold for this event.")
+    if any(n < 0 for n in quantities.values()):
+        raise OrderRuleBroken("The number of tickets cannot be negative.")
+    if not any(quantities.values()):
+        raise OrderRuleBroken("Choose at least one ticket.")
+    for ticket_type, n in quantities.items():
+        if n > ticket_type.max_per_order:
+            raise OrderRuleBroken(
+                f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order.",
+                ticket_type=ticket_type,
+            )
+    if order_total(quantities) <= 0:
+        raise OrderRuleBroken("These tickets cannot be bought online; please contact us.")
+
+
 def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Order:
     """Create a pending order holding `quantities` for ORDER_HOLD_MINUTES.
 
-    Raises CheckoutRefused (nothing created, nothing reserved) when sales are closed, a
-    velocity limit is reached or the tickets are gone.
+    Raises CheckoutRefused (nothing created, nothing reserved) when a rule of the order is
+    broken, a velocity limit is reached or the tickets are gone; CheckoutBusy when the stock
+    could not be locked in time. When stock runs short, holds of this event that have run out
+    are released here first and the reservation is tried once more, so tickets never wait for
+    the worker's expiry job.
     """
-    closed = event.why_not_on_sale()
-    if closed:
-        raise CheckoutRefused(closed)
-    if any(t.event_id != event.pk for t in quantities):
-        raise CheckoutRefused("Your order named a ticket type that is not sold for this event.")
-    wanted = sum(quantities.values())
-    total = order_total(quantities)
-    if total <= 0:
-        raise CheckoutRefused("These tickets cannot be bought online; please contact us.")
+    check_order_rules(event, quantities)
+    quantities = {t: n for t, n in quantities.items() if n}
+    try:
+        return _place(event, buyer, quantities)
+    except SoldOut as sold_out:
+        if not orders.expire_overdue_holds(event_id=event.pk):
+            raise CheckoutRefused(str(sold_out), ticket_type=sold_out.ticket_type) from None
+    try:
+        return _place(event, buyer, quantities)
+    except SoldOut as sold_out:
+        raise CheckoutRefused(str(sold_out), ticket_type=sold_out.ticket_type) from None
+
+
+def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Order:
+    """One short transaction: velocity limits, then the order, its lines and its stock."""
     try:
         with transaction.atomic():
-            reserve_tickets(event.pk, {t.pk: n for t, n in quantities.items()})
-            # After the reservation, which holds the event's row until commit: one buyer's
-            # simultaneous checkouts queue here and each sees the orders of the one before.
+            _limit_lock_wait()
+            # Velocity limits see every order of this buyer that committed before: one buyer's
+            # simultaneous checkouts queue on the event's stock row and then see each other.
+            inventory.lock_event_stock(event.pk)
             flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
-            order = Order.objects.create(
-                event=event,
-                name=buyer.name,
-                email=buyer.email,
-                total=total,
-                currency=event.currency,
-                expires_at=timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
-                created_ip=buyer.ip,
-                user_agent=buyer.user_agent[:400],
-                risk_flags=flags,
+            return orders.place(
+                event,
+                orders.NewOrder(
+                    name=buyer.name,
+                    email=buyer.email,
+                    ip=buyer.ip,
+                    user_agent=buyer.user_agent,
+                    quantities=quantities,
+                    total=order_total(quantities),
+                    risk_flags=flags,
+                ),
             )
-            OrderLine.objects.bulk_create(
-                OrderLine(order=order, ticket_type=t, quantity=n, unit_price=t.price)
-                for t, n in sorted(quantities.items(), key=lambda item: item[0].pk)
-            )
-    except (SoldOut, fraud.VelocityLimitExceeded) as refused:
+    except fraud.VelocityLimitExceeded as refused:
         raise CheckoutRefused(str(refused)) from None
-    audit.order_state_changed(
-        order, "", order.status, "order placed", tickets=wanted, risk_flags=",".join(flags)
-    )
-    return order
+    except OperationalError as error:
+        if not _is_lock_timeout(error):
+            raise
+        logger.warning("checkout gave up waiting for a lock", extra={"event": event.pk})
+        raise CheckoutBusy(
+            "So many people are buying tickets right now that we could not hold yours. "
+            "Nothing has been charged; please try again in a moment."
+        ) from None
+
+
+def _limit_lock_wait() -> None:
+    """On PostgreSQL, wait at most CHECKOUT_LOCK_TIMEOUT_MS for a lock in this transaction.
+
+    A transaction stuck holding a stock row (a hung worker, a slow admin save) would otherwise
+    queue every buyer behind it until the web server's own timeout; this way each buyer gets a
+    clear "busy, try again" instead. SQLite has its busy timeout for the same purpose.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(settings.CHECKOUT_LOCK_TIMEOUT_MS)}ms"])
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout that ran out).
+    return getattr(getattr(error, "__cause__", None), "pgcode", None) == "55P03"
 
 
 def callback_url() -> str | None:
@@ -141,7 +211,7 @@ def start_payment(order: Order, *, retry: bool = False) -> Payment:
             "payment could not start", extra={"order": order.reference, "first_attempt": first_attempt}
         )
         if first_attempt:
-            end_hold(order, Order.Status.CANCELLED)
+            orders.cancel(order, cause="payment could not start")
         raise PaymentUnavailable(
             "We could not reach our payment provider just now, so nothing has been charged"
             + (" and your tickets have been released." if first_attempt else ".")

@@ -50,7 +50,7 @@ DEFAULT_RETRY_MINUTES = (1, 5, 15, 60, 180, 360)
 # A row in `sending` for longer than this belongs to a worker that died.
 SENDING_LEASE = timedelta(minutes=10)
 # Orders in these states own valid tickets.
-TICKET_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+TICKET_STATES = Order.OWNS_TICKETS
 RESEND_LOG_ACTION = "ticketing.resend_tickets"
 
 # Failures that no retry can cure: the provider refuses this address. Staff correct it and resend.

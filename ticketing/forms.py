@@ -1,13 +1,12 @@
 """The checkout form on an event page.
 
-It checks what a buyer can get wrong by hand; the rules that depend on stock and on other
-orders (availability, velocity limits) are checked again inside `ticketing.checkout`,
-because the form's view of the stock is already stale when it is posted.
+It only parses what was typed (numbers, an e-mail address, the Terms box, the CAPTCHA). Every
+rule of the shop (sales open, the most tickets per order, at least one ticket, stock, velocity
+limits) is `ticketing.checkout`'s, whose message the view shows in this form.
 """
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
 QUANTITY_PREFIX = "quantity_"
 # Far above any real order: a larger number is tampering, not a buyer.
@@ -78,23 +77,18 @@ class CheckoutForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._reject_unknown_quantities()
-        closed = self.event.why_not_on_sale(timezone.now())
-        if closed:
-            raise forms.ValidationError(closed, code="not_on_sale")
-        quantities = {}
-        for ticket_type in self.ticket_types:
-            quantity = cleaned.get(quantity_field_name(ticket_type)) or 0
-            if quantity > ticket_type.max_per_order:
-                self.add_error(
-                    quantity_field_name(ticket_type),
-                    f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order.",
-                )
-            elif quantity:
-                quantities[ticket_type] = quantity
-        if not quantities and not self.errors:
-            raise forms.ValidationError("Choose at least one ticket.", code="no_tickets")
-        cleaned["quantities"] = quantities
+        cleaned["quantities"] = {
+            ticket_type: cleaned.get(quantity_field_name(ticket_type)) or 0
+            for ticket_type in self.ticket_types
+        }
+        cleaned["quantities"] = {t: n for t, n in cleaned["quantities"].items() if n}
         return cleaned
+
+    def show_refusal(self, refused):
+        """Show the checkout's refusal beside the quantity it is about, or above the form."""
+        ticket_type = getattr(refused, "ticket_type", None)
+        field = quantity_field_name(ticket_type) if ticket_type in self.ticket_types else None
+        self.add_error(field, str(refused))
 
     def _reject_unknown_quantities(self):
         """A quantity for a ticket type that is not this event's is tampering: say so."""

@@ -45,7 +45,7 @@ def _exposure(event_id, ip, email):
     totals = OrderLine.objects.filter(
         by_ip | Q(order__email=email),
         order__event_id=event_id,
-        order__status__in=Order.HOLDING_STATES,
+        order__status__in=Order.HOLDS_STOCK,
     ).aggregate(
         ip=Sum("quantity", filter=by_ip, default=0),
         email=Sum("quantity", filter=Q(order__email=email), default=0),

@@ -6,9 +6,9 @@ concurrency. Rows are always touched in the same order (the event first, then it
 types by id) so that concurrent transactions queue behind each other instead of deadlocking.
 No network call may happen while these locks are held: callers commit before calling SumUp.
 
-Release is tied to an order's state change, made with its own conditional UPDATE
-(`WHERE status IN (...)`), so a hold is released exactly once however many expiry runs,
-payments and cancellations race for it.
+Release is tied to an order's state change (`ticketing.orders`), made with its own
+conditional UPDATE in the same transaction, so a hold is released exactly once however many
+expiry runs, payments and cancellations race for it.
 """
 
 import logging
@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
-from ticketing import audit
 from ticketing.models import Event, Order, OrderLine, Ticket, TicketType
 from ticketing.signals import availability_changed
 
@@ -40,6 +39,17 @@ class SoldOut(Exception):
 def _announce_change(event_id: int) -> None:
     """Tell listeners (the page cache) once the change is committed and visible to others."""
     transaction.on_commit(lambda: availability_changed.send(sender=Event, event_id=event_id))
+
+
+def lock_event_stock(event_id: int) -> None:
+    """Lock the event's stock row until the transaction ends (the first row any sale touches).
+
+    The checkout takes it before checking velocity limits, so that one buyer's simultaneous
+    checkouts queue here and each sees the orders of the one before; `reserve_tickets` later
+    updates the same row, so the lock order (event, then ticket types by id) is unchanged.
+    On SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    list(Event.objects.select_for_update().filter(pk=event_id).values_list("pk", flat=True))
 
 
 def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
@@ -69,8 +79,9 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
         _announce_change(event_id)
 
 
-def _release(event_id: int, quantities: dict[int, int]) -> None:
-    """Give `quantities` back to stock. Only called after a state change that owned them."""
+def release(event_id: int, quantities: dict[int, int]) -> None:
+    """Give `quantities` back to stock. Only `ticketing.orders` calls it, after the state change
+    that owned them, in the same transaction."""
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
@@ -80,40 +91,13 @@ def _release(event_id: int, quantities: dict[int, int]) -> None:
     _announce_change(event_id)
 
 
-def order_quantities(order: Order) -> dict[int, int]:
-    return dict(order.lines.values_list("ticket_type_id", "quantity"))
-
-
-def end_hold(
-    order: Order,
-    new_status: str,
-    *,
-    from_statuses: Iterable[str] = (Order.Status.PENDING,),
-    cause: str = "hold ended",
-) -> bool:
-    """Move a holding order to a non-holding state and release its tickets, exactly once.
-
-    Returns False (and changes nothing) when the order was no longer in `from_statuses`:
-    someone else (a payment, another expiry run) got there first. `cause` goes in the audit line.
-    """
-    with transaction.atomic():
-        changed = Order.objects.filter(pk=order.pk, status__in=list(from_statuses)).update(status=new_status)
-        if not changed:
-            return False
-        _release(order.event_id, order_quantities(order))
-    previous = order.status
-    order.status = new_status
-    audit.order_state_changed(order, previous, new_status, cause)
-    return True
-
-
 def release_tickets(tickets: Iterable[Ticket]) -> None:
     """Give voided tickets' seats back (a refund). The caller voids them in the same transaction."""
     by_event: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for ticket in tickets:
         by_event[ticket.ticket_type.event_id][ticket.ticket_type_id] += 1
     for event_id in sorted(by_event):
-        _release(event_id, dict(by_event[event_id]))
+        release(event_id, dict(by_event[event_id]))
 
 
 def held_counts() -> dict[int, int]:
@@ -131,9 +115,7 @@ def held_counts() -> dict[int, int]:
     for row in pending:
         held[row["ticket_type_id"]] += row["n"]
     issued = (
-        Ticket.objects.filter(
-            order__status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED], voided_at__isnull=True
-        )
+        Ticket.objects.filter(order__status__in=Order.OWNS_TICKETS, voided_at__isnull=True)
         .values("ticket_type_id")
         .annotate(n=Count("id"))
     )

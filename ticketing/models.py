@@ -23,8 +23,16 @@ from ticketing.codes import new_order_reference, new_secret_token, new_ticket_co
 FEW_LEFT_THRESHOLD = 10
 
 
-class SoldCounterProtected(models.Model):
-    """A model whose `sold` counter only `ticketing.inventory` may change."""
+class GuardedColumnsModel(models.Model):
+    """A model with columns that only one service module may change, by conditional UPDATE.
+
+    `guarded_columns` names them: a save of an existing row leaves them out, because a full-row
+    save of an object loaded a minute ago (an admin form, a data migration) would silently
+    overwrite what the owning module changed since. On `Event` and `TicketType` that is the
+    `sold` counter (`ticketing.inventory`), on `Order` its `status` (`ticketing.orders`).
+    """
+
+    guarded_columns: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -32,12 +40,27 @@ class SoldCounterProtected(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                *(f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "sold"),
+                *(
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name not in self.guarded_columns
+                ),
                 # A ClusterableModel commits only the child relations named here (an event's
                 # inline ticket types, edited in the same admin form).
                 *(rel.get_accessor_name() for rel in get_all_child_relations(self)),
             ]
+        elif kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [f for f in kwargs["update_fields"] if f not in self.guarded_columns]
         super().save(*args, **kwargs)
+
+
+class SoldCounterProtected(GuardedColumnsModel):
+    """A model whose `sold` counter only `ticketing.inventory` may change."""
+
+    guarded_columns = ("sold",)
+
+    class Meta:
+        abstract = True
 
     def refresh_sold(self):
         self.sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
@@ -229,8 +252,13 @@ class TicketType(SoldCounterProtected):
         return min(self.max_per_order, self.remaining)
 
 
-class Order(models.Model):
-    """A buyer's order: holds its tickets while `pending`, owns them once `paid`."""
+class Order(GuardedColumnsModel):
+    """A buyer's order: holds its tickets while `pending`, owns them once `paid`.
+
+    Its `status` changes only through `ticketing.orders`, which declares every transition.
+    """
+
+    guarded_columns = ("status",)
 
     wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
@@ -243,8 +271,13 @@ class Order(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         NEEDS_REVIEW = "needs_review", "Needs review"
 
-    # Orders in these states hold inventory (DESIGN.md step 3: "pending and paid order lines").
-    HOLDING_STATES = (Status.PENDING, Status.PAID, Status.PARTIALLY_REFUNDED)
+    # The groups of states every rule speaks of, defined here and nowhere else.
+    # Hold stock: counted in the `sold` counters and in velocity limits.
+    HOLDS_STOCK = (Status.PENDING, Status.PAID, Status.PARTIALLY_REFUNDED)
+    # Own valid tickets: they admit at the door, can be resent and refunded.
+    OWNS_TICKETS = (Status.PAID, Status.PARTIALLY_REFUNDED)
+    # Were paid, whatever refunds followed: a PAID checkout arriving now cannot pay them again.
+    WAS_PAID = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     reference = models.CharField(max_length=16, unique=True, default=new_order_reference, editable=False)
     token = models.CharField(max_length=64, unique=True, default=new_secret_token, editable=False)

@@ -29,6 +29,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -49,12 +50,14 @@ class PeriodicJob:
     timeout: timedelta = timedelta(minutes=30)
 
 
+EXPIRY_JOB = "expire-orders"
+
 JOBS = (
-    # End the holds of unpaid orders (DESIGN.md step 4): frees their tickets for other buyers.
-    PeriodicJob("expire-orders", "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
+    # End the holds of unpaid orders: frees their tickets for other buyers.
+    PeriodicJob(EXPIRY_JOB, "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
     # Give ticket e-mails whose job was lost (a killed worker) a new one.
     PeriodicJob("requeue-ticket-emails", "ticketing.delivery.requeue_stalled", every=timedelta(minutes=5)),
-    # Compare SumUp's transaction history with our payments (DESIGN.md step 10; ticketing.payments.reconcile).
+    # Compare SumUp's transaction history with our payments (ticketing.payments.reconcile).
     PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.run_scheduled", every=timedelta(days=1)),
 )
 
@@ -132,6 +135,21 @@ def ensure_scheduled(now=None) -> list[str]:
         )
         started.append(job.name)
     return started
+
+
+def worker_state(now=None) -> str:
+    """ "ok", "late" or "unknown": is the worker running the expiry job on time?
+
+    Late means the job's run was due more than WORKER_LATE_AFTER_MINUTES ago and has not
+    happened: the worker is down or stuck. Sales go on without it (the checkout releases ended
+    holds itself), but ticket e-mails and reconciliation wait, so monitoring must hear of it.
+    Unknown: the job was never scheduled (a database the worker has never seen).
+    """
+    now = now or timezone.now()
+    due = ScheduledJob.objects.filter(name=EXPIRY_JOB).values_list("next_run_at", flat=True).first()
+    if due is None:
+        return "unknown"
+    return "late" if due < now - timedelta(minutes=settings.WORKER_LATE_AFTER_MINUTES) else "ok"
 
 
 def run_job(name: str, task_id: str) -> str:

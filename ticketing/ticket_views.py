@@ -26,7 +26,7 @@ CHECK_IN_PERMISSION = "ticketing.check_in_ticket"
 def order_tickets_view(request, token):
     """Every ticket of a paid order with its QR code, by the order's secret URL; prints one per block."""
     order = get_object_or_404(Order.objects.select_related("event"), token=token)
-    if order.status not in checkin.PAID_STATES:
+    if order.status not in Order.OWNS_TICKETS:
         # The order page says why there are no tickets (pending, expired, refunded...).
         return redirect("ticketing:order", token=order.token)
     response = render(

@@ -56,14 +56,23 @@ def checkout_view(request, event_id):
         order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])
         payment = checkout.start_payment(order)
     except (checkout.CheckoutRefused, checkout.PaymentUnavailable) as refused:
-        form.add_error(None, str(refused))
-        return _event_page_response(request, event, form, status=409)
+        form.show_refusal(refused)
+        return _event_page_response(request, event, form, status=_refusal_status(refused))
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+def _refusal_status(refused) -> int:
+    """400 for an order that breaks a rule, 503 when busy, 409 when stock or limits say no."""
+    if isinstance(refused, checkout.OrderRuleBroken):
+        return 400
+    if isinstance(refused, checkout.CheckoutBusy):
+        return 503
+    return 409
 
 
 def _payment_state(order, latest):
     """What the buyer should be told, as a word the template switches on."""
-    if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+    if order.status in Order.OWNS_TICKETS:
         return "paid"
     if order.status == Order.Status.PENDING:
         if not order.is_hold_active:

@@ -201,6 +201,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Ticketing --------------------------------------------------------------------------
 ORDER_HOLD_MINUTES = env_int("ORDER_HOLD_MINUTES", 15)
+# How long a checkout waits for a stock lock on PostgreSQL before telling the buyer to retry.
+CHECKOUT_LOCK_TIMEOUT_MS = env_int("CHECKOUT_LOCK_TIMEOUT_MS", 3000)
+# /health/ready/ reports the worker as late when the expiry job has not finished for this long.
+WORKER_LATE_AFTER_MINUTES = env_int("WORKER_LATE_AFTER_MINUTES", 5)
 CHECKOUT_RATE_LIMIT = env_str("CHECKOUT_RATE_LIMIT", "10/m")
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)

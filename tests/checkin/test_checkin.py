@@ -12,7 +12,7 @@ from tests.checkin.conftest import make_staff
 from tests.delivery.helpers import make_paid_order
 from tests.factories import make_event
 from ticketing import checkin, tickets
-from ticketing.checkin import Outcome
+from ticketing.checkin import Verdict
 from ticketing.models import Event, Order, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def first_ticket(order, type_name="Adult"):
 def test_a_valid_scan_admits_once(order, event, door):
     ticket = first_ticket(order)
     result = checkin.check_in(payload(ticket), event, door)
-    assert result.admitted and result.outcome == Outcome.ADMITTED
+    assert result.admitted and result.outcome == Verdict.ADMITTED
     assert result.message == f"Admit — Adult, order {order.reference}"
     ticket.refresh_from_db()
     assert ticket.checked_in_at is not None and ticket.checked_in_by == door
@@ -43,7 +43,7 @@ def test_a_second_scan_says_already_checked_in_and_when(order, event, door):
     checkin.check_in(payload(ticket), event, door)
     first_at = Ticket.objects.get(pk=ticket.pk).checked_in_at
     again = checkin.check_in(payload(ticket), event, door)
-    assert not again.admitted and again.outcome == Outcome.ALREADY_CHECKED_IN
+    assert not again.admitted and again.outcome == Verdict.ALREADY_CHECKED_IN
     assert again.headline == f"Already checked in at {timezone.localtime(first_at):%H:%M}"
     assert "by door" in again.message
     assert Ticket.objects.get(pk=ticket.pk).checked_in_at == first_at  # the first time stands
@@ -53,7 +53,7 @@ def test_already_checked_in_on_another_day_names_the_day(order, event, door):
     ticket = first_ticket(order)
     Ticket.objects.filter(pk=ticket.pk).update(checked_in_at=timezone.now() - timedelta(days=2))
     result = checkin.check_in(payload(ticket), event, door)
-    assert result.outcome == Outcome.ALREADY_CHECKED_IN and " on " in result.headline
+    assert result.outcome == Verdict.ALREADY_CHECKED_IN and " on " in result.headline
 
 
 @pytest.mark.parametrize(
@@ -75,19 +75,19 @@ def test_a_voided_ticket_is_refused(order, event, door):
     ticket = first_ticket(order)
     Ticket.objects.filter(pk=ticket.pk).update(voided_at=timezone.now())
     result = checkin.check_in(payload(ticket), event, door)
-    assert result.outcome == Outcome.VOIDED and "refunded or cancelled" in result.message
+    assert result.outcome == Verdict.VOIDED and "refunded or cancelled" in result.message
     assert Ticket.objects.get(pk=ticket.pk).checked_in_at is None
 
 
 def test_a_ticket_of_a_refunded_order_is_refused(order, event, door):
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUNDED)
-    assert checkin.check_in(payload(first_ticket(order)), event, door).outcome == Outcome.VOIDED
+    assert checkin.check_in(payload(first_ticket(order)), event, door).outcome == Verdict.VOIDED
 
 
 def test_a_ticket_for_another_event_is_refused_and_names_it(order, door):
     other = make_event("Comedy Club", starts_at=timezone.now() + timedelta(days=3))
     result = checkin.check_in(payload(first_ticket(order)), other, door)
-    assert result.outcome == Outcome.WRONG_EVENT
+    assert result.outcome == Verdict.WRONG_EVENT
     assert "Harbour Jazz Night" in result.message
     assert Ticket.objects.filter(checked_in_at__isnull=False).count() == 0
 
@@ -95,11 +95,11 @@ def test_a_ticket_for_another_event_is_refused_and_names_it(order, door):
 def test_a_forged_qr_code_is_refused(order, event, door, settings):
     ticket = first_ticket(order)
     tampered = ticket.code + ":" + "A" * 43
-    assert checkin.check_in(tampered, event, door).outcome == Outcome.FORGED
+    assert checkin.check_in(tampered, event, door).outcome == Verdict.FORGED
     with_another_key = signing.Signer(key="not-our-key", salt=tickets.QR_SALT, algorithm="sha256").sign(
         ticket.code
     )
-    assert checkin.check_in(with_another_key, event, door).outcome == Outcome.FORGED
+    assert checkin.check_in(with_another_key, event, door).outcome == Verdict.FORGED
     assert Ticket.objects.get(pk=ticket.pk).checked_in_at is None
 
 
@@ -109,24 +109,24 @@ def test_a_forged_qr_code_is_refused(order, event, door, settings):
 def test_unreadable_input_is_refused(event, door, garbage):
     outcome = checkin.check_in(garbage, event, door).outcome
     # "https://..." has a colon: it is read as a payload, and its "signature" fails.
-    assert outcome in (Outcome.UNREADABLE, Outcome.FORGED) and outcome != Outcome.ADMITTED
+    assert outcome in (Verdict.UNREADABLE, Verdict.FORGED) and outcome != Verdict.ADMITTED
 
 
 def test_a_well_formed_code_that_matches_no_ticket_is_unknown(event, door):
     result = checkin.check_in("ABCD-EFGH-JKMN-PQRS", event, door)
-    assert result.outcome == Outcome.UNKNOWN
+    assert result.outcome == Verdict.UNKNOWN
 
 
 def test_a_validly_signed_code_of_no_ticket_is_unknown(event, door):
     assert (
-        checkin.check_in(tickets.sign_ticket_code("ABCDEFGHJKMNPQRS"), event, door).outcome == Outcome.UNKNOWN
+        checkin.check_in(tickets.sign_ticket_code("ABCDEFGHJKMNPQRS"), event, door).outcome == Verdict.UNKNOWN
     )
 
 
 def test_a_ticket_of_an_unpaid_order_is_refused(order, event, door):
     Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_REVIEW)
     result = checkin.check_in(payload(first_ticket(order)), event, door)
-    assert result.outcome == Outcome.NOT_PAID and order.reference in result.message
+    assert result.outcome == Verdict.NOT_PAID and order.reference in result.message
 
 
 def test_counters_are_checked_in_over_sold(order, event, door):

@@ -30,7 +30,7 @@ def test_twenty_doors_scanning_one_ticket_admit_it_once(order, event, door):
     outcomes = run_concurrently(scan, args)
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
-    assert Counter(outcomes) == {checkin.Outcome.ADMITTED: 1, checkin.Outcome.ALREADY_CHECKED_IN: DOORS - 1}
+    assert Counter(outcomes) == {checkin.Verdict.ADMITTED: 1, checkin.Verdict.ALREADY_CHECKED_IN: DOORS - 1}
     assert Ticket.objects.filter(checked_in_at__isnull=False).count() == 1
     assert checkin.event_counts(event).checked_in == 1
 
@@ -38,4 +38,4 @@ def test_twenty_doors_scanning_one_ticket_admit_it_once(order, event, door):
 def test_each_ticket_of_an_order_scanned_at_once_is_admitted_once(order, event, door):
     codes = [tickets.sign_ticket_code(code) for code in order.tickets.values_list("code", flat=True)]
     outcomes = run_concurrently(scan, [(code, event.pk, door) for code in codes for _ in range(4)])
-    assert Counter(outcomes) == {checkin.Outcome.ADMITTED: 3, checkin.Outcome.ALREADY_CHECKED_IN: 9}
+    assert Counter(outcomes) == {checkin.Verdict.ADMITTED: 3, checkin.Verdict.ALREADY_CHECKED_IN: 9}

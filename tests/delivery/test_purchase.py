@@ -84,7 +84,7 @@ def test_ten_concurrent_confirmations_make_one_email_job(buyer, event, database_
 
 def test_a_payment_that_rolls_back_leaves_no_email_job(buyer, event, database_tasks, monkeypatch):
     """The job is a row in the paying transaction: if that fails, there is no job either."""
-    from ticketing.payments import confirmation
+    from ticketing import audit
 
     payment = buy(buyer, event, adults=1, children=0)
     sandbox.press(payment.checkout_id, "pay", notify=False)
@@ -92,7 +92,8 @@ def test_a_payment_that_rolls_back_leaves_no_email_job(buyer, event, database_ta
     def log_and_fail(*args, **kwargs):
         raise RuntimeError("crash after the tickets and the job were written")
 
-    monkeypatch.setattr(confirmation, "_log_transition", log_and_fail)
+    # The audit line is written inside the paying transaction, after the tickets and the job.
+    monkeypatch.setattr(audit, "order_state_changed", log_and_fail)
     with pytest.raises(RuntimeError):
         refresh_payment(Payment.objects.get(pk=payment.pk))
     assert Order.objects.get().status == Order.Status.PENDING

@@ -1,6 +1,6 @@
 """Money that arrives when it should not: after the hold ended, or a second time for one order.
 
-The hold is ended the way expiry ends it (`end_hold`), with the checkout left payable at the
+The hold is ended the way expiry ends it (`orders.expire`), with the checkout left payable at the
 sandbox, as happens when SumUp cannot be reached to deactivate it; the buyer then pays.
 """
 
@@ -10,8 +10,8 @@ from wagtail.models import ModelLogEntry
 from tests.concurrency import run_concurrently
 from tests.factories import make_event, make_event_page
 from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
-from ticketing import checkout
-from ticketing.inventory import check_inventory, end_hold
+from ticketing import checkout, orders
+from ticketing.inventory import check_inventory
 from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
 from ticketing.payments import reconcile
 from ticketing.payments.sandbox import services
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def expire(order):
-    assert end_hold(Order.objects.get(pk=order.pk), Order.Status.EXPIRED)
+    assert orders.expire(Order.objects.get(pk=order.pk))
 
 
 def sumup_refunds(payment):

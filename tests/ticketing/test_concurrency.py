@@ -11,10 +11,10 @@ from django.db.models import Sum
 
 from tests.concurrency import run_concurrently
 from tests.factories import make_event, ticket_types
+from ticketing import orders as order_lifecycle
 from ticketing.checkout import Buyer, CheckoutRefused, place_order
-from ticketing.inventory import check_inventory, end_hold
+from ticketing.inventory import check_inventory
 from ticketing.models import Order, OrderLine, Ticket
-from ticketing.payments.confirmation import _confirm_late, _issue_tickets, _mark_paid
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
@@ -102,19 +102,15 @@ def test_expiry_and_payment_racing_settle_each_order_exactly_once():
     orders = [place_order(event, buyer(i), {standard: 2}) for i in range(10)]
 
     def expire(order):
-        return "expired" if end_hold(Order.objects.get(pk=order.pk), Order.Status.EXPIRED) else None
+        return "expired" if order_lifecycle.expire(Order.objects.get(pk=order.pk)) else None
 
     def pay(order):
-        from django.db import transaction
-
         fresh = Order.objects.get(pk=order.pk)
-        with transaction.atomic():
-            if _mark_paid(fresh, Order.Status.PENDING):
-                _issue_tickets(fresh)
-                return "paid"
+        if fresh.status == Order.Status.PENDING and order_lifecycle.mark_paid(fresh):
+            return "paid"
         fresh.refresh_from_db()
         if fresh.status == Order.Status.EXPIRED:
-            return "late" if _confirm_late(fresh) == "late_payment_confirmed" else None
+            return "late" if order_lifecycle.mark_paid(fresh, cause="late payment confirmed") else None
         return None
 
     args = [(fn, order) for order in orders for fn in (expire, pay, expire, pay)]

@@ -11,8 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from tests.factories import make_event, ticket_types
+from ticketing import orders
 from ticketing.checkout import Buyer, CheckoutRefused, place_order
-from ticketing.inventory import SoldOut, check_inventory, end_hold, reserve_tickets
+from ticketing.inventory import SoldOut, check_inventory, reserve_tickets
 from ticketing.models import Event, Order, TicketType
 
 pytestmark = pytest.mark.django_db
@@ -89,13 +90,14 @@ def test_place_order_when_sold_out_creates_nothing():
     assert sold(adult) == 0
 
 
-def test_end_hold_releases_exactly_once():
+def test_ending_a_hold_releases_its_tickets_exactly_once():
     event = make_event(types=[("Adult", "20.00", 10)])
     (adult,) = ticket_types(event)
     order = place_order(event, BUYER, {adult: 4})
-    assert end_hold(order, Order.Status.EXPIRED) is True
-    assert end_hold(Order.objects.get(pk=order.pk), Order.Status.EXPIRED) is False
-    assert end_hold(Order.objects.get(pk=order.pk), Order.Status.CANCELLED) is False
+    stale = Order.objects.get(pk=order.pk)
+    assert orders.expire(order) is True
+    assert orders.expire(Order.objects.get(pk=order.pk)) is False
+    assert orders.cancel(stale, cause="a racing cancellation") is False
     assert sold(adult) == 0 and sold(event) == 0
     assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED
 

@@ -2,9 +2,10 @@
 
 Nothing a browser or a webhook says is believed: `refresh_payment` asks SumUp's API for the
 checkout, and `confirm_payment` accepts it only if it is PAID for exactly our amount,
-currency, checkout reference and merchant. The order's move to `paid` is one conditional
-UPDATE (`WHERE status = 'pending'`); the tickets are created in the same transaction, so
-repeated, concurrent or out-of-order confirmations change nothing after the first.
+currency, checkout reference and merchant. This module only interprets SumUp's answer: the
+order's move to `paid` (one conditional UPDATE, the tickets created in the same transaction)
+is `ticketing.orders.mark_paid`, so repeated, concurrent or out-of-order confirmations change
+nothing after the first.
 
 What a PAID checkout means depends on the order's state when it arrives:
 
@@ -22,18 +23,14 @@ held during a network call.
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from ticketing import alerts, audit
-from ticketing.inventory import SoldOut, end_hold, order_quantities, reserve_tickets
-from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket
+from ticketing import alerts, audit, orders
+from ticketing.inventory import SoldOut
+from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
 from ticketing.payments import refunds, sumup
 
 logger = logging.getLogger(__name__)
-
-# Orders that have been paid (whatever refunds followed): a PAID checkout can never un-pay them.
-PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 
 class Outcome:
@@ -135,35 +132,6 @@ def known_outcome(payment: Payment) -> str | None:
     return None
 
 
-def _log_transition(order, old, new, cause):
-    audit.order_state_changed(order, old, new, cause)
-
-
-def _issue_tickets(order: Order) -> None:
-    lines = list(order.lines.select_related("ticket_type"))
-    Ticket.objects.bulk_create(
-        Ticket(order=order, ticket_type=line.ticket_type) for line in lines for _ in range(line.quantity)
-    )
-    # In the same transaction: the e-mail job exists exactly when the tickets do (DESIGN.md step 7).
-    from ticketing.delivery import queue_ticket_email
-
-    queue_ticket_email(order)
-
-
-def _mark_paid(order: Order, from_status: str) -> bool:
-    return bool(
-        Order.objects.filter(pk=order.pk, status=from_status).update(
-            status=Order.Status.PAID, paid_at=timezone.now(), updated_at=timezone.now()
-        )
-    )
-
-
-def _claim(payment: Payment) -> None:
-    """Mark `payment` as the one that paid its order; call in the transaction that pays it."""
-    payment.confirmed_at = timezone.now()
-    Payment.objects.filter(pk=payment.pk).update(confirmed_at=payment.confirmed_at)
-
-
 def confirm_payment(payment: Payment, state: sumup.CheckoutState) -> str:
     """Apply a PAID checkout to its order. Safe to call any number of times, concurrently."""
     order = Order.objects.get(pk=payment.order_id)
@@ -172,19 +140,15 @@ def confirm_payment(payment: Payment, state: sumup.CheckoutState) -> str:
     if problems:
         return _mismatch(order, payment, state, problems)
 
-    with transaction.atomic():
-        if _mark_paid(order, Order.Status.PENDING):
-            _claim(payment)
-            _issue_tickets(order)
-            _log_transition(order, Order.Status.PENDING, Order.Status.PAID, "payment confirmed")
-            return Outcome.CONFIRMED
+    if order.status == Order.Status.PENDING and orders.mark_paid(order, payment):
+        return Outcome.CONFIRMED
     return _settle(order, payment, state)
 
 
 def _settle(order: Order, payment: Payment, state: sumup.CheckoutState) -> str:
     """A matching PAID payment for an order that was no longer pending: what it means now."""
     order.refresh_from_db()
-    if order.status in PAID_STATES:
+    if order.status in Order.WAS_PAID:
         if _paid_by_another(order, payment):
             return _refund_duplicate(order, payment, state)
         return Outcome.ALREADY_PAID
@@ -215,29 +179,19 @@ def _confirm_late(
     order: Order, payment: Payment | None = None, state: sumup.CheckoutState | None = None
 ) -> str:
     """Paid after the hold ended: take the tickets again if they are still there."""
-    previous = order.status
     try:
-        with transaction.atomic():
-            took = _mark_paid(order, previous)
-            if took:
-                if payment is not None:
-                    _claim(payment)
-                reserve_tickets(order.event_id, order_quantities(order))
-                _issue_tickets(order)
+        took = orders.mark_paid(order, payment, cause="late payment confirmed")
     except SoldOut:
-        if payment is not None:
-            payment.confirmed_at = None  # rolled back with the rest
         return _late_sold_out(order, payment, state)
     if not took:
         # Someone else moved the order first (a twin delivery of this payment, say): decide again.
         return Outcome.ALREADY_PAID if payment is None else _settle(order, payment, state)
-    _log_transition(order, previous, Order.Status.PAID, "late payment confirmed")
     return Outcome.LATE_CONFIRMED
 
 
 def _late_sold_out(order: Order, payment: Payment | None, state: sumup.CheckoutState | None) -> str:
     """Paid too late and the tickets are gone: review, and the money goes straight back."""
-    _to_review(order, "paid after the hold ended and the tickets are gone")
+    orders.send_to_review(order, cause="paid after the hold ended and the tickets are gone")
     if payment is not None:
         _refund_late_payment(order, payment, state)
     return Outcome.LATE_SOLD_OUT
@@ -266,7 +220,7 @@ def _refund_duplicate(order: Order, payment: Payment, state: sumup.CheckoutState
 
 def _mismatch(order: Order, payment: Payment, state: sumup.CheckoutState, problems: list[str]) -> str:
     """Money and order disagree: no tickets, a person must look, staff are alerted. Never `paid`."""
-    _to_review(order, f"payment mismatch: {', '.join(problems)}")
+    orders.send_to_review(order, cause=f"payment mismatch: {', '.join(problems)}")
     for kind in dict.fromkeys(MISMATCH_KINDS[problem] for problem in problems):
         ReconciliationMismatch.record(
             key=f"{kind}:payment:{payment.pk}",
@@ -288,31 +242,6 @@ def _mismatch(order: Order, payment: Payment, state: sumup.CheckoutState, proble
     order.refresh_from_db()
     alerts.payment_mismatch(payment, problems, state)
     return Outcome.MISMATCH
-
-
-def _to_review(order: Order, cause: str) -> bool:
-    """Move an unpaid order to `needs_review` (releasing a pending order's hold), exactly once.
-
-    A paid order is never moved: whatever arrives later, its tickets stand. Returns whether
-    this call made the change.
-    """
-    previous = order.status
-    if previous in PAID_STATES or previous == Order.Status.NEEDS_REVIEW:
-        return False
-    if previous == Order.Status.PENDING:
-        changed = end_hold(order, Order.Status.NEEDS_REVIEW, cause=cause)
-    else:
-        changed = bool(
-            Order.objects.filter(pk=order.pk, status=previous).update(
-                status=Order.Status.NEEDS_REVIEW, updated_at=timezone.now()
-            )
-        )
-        if changed:
-            order.status = Order.Status.NEEDS_REVIEW
-            audit.order_state_changed(order, previous, Order.Status.NEEDS_REVIEW, cause)
-    if changed:
-        logger.warning("order needs review", extra={"order": order.reference, "cause": cause})
-    return changed
 
 
 def close_open_checkouts(order: Order) -> None:

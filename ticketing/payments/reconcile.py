@@ -1,4 +1,4 @@
-"""Reconciliation: SumUp's transaction history against our payments and refunds (DESIGN.md step 10).
+"""Reconciliation: SumUp's transaction history against our payments and refunds; differences go to staff.
 
 Webhooks can be lost and code can be wrong; SumUp's transaction history is "the authoritative
 record of payment outcomes". `reconcile_payments` walks it (every cursor page since a date)
@@ -32,7 +32,7 @@ from django.utils import timezone
 from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import PAID_STATES, Outcome, refresh_payment
+from ticketing.payments.confirmation import Outcome, refresh_payment
 from ticketing.payments.refunds import refundable
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ def _check_sumup_payment(item: sumup.HistoryItem, report: Report) -> Payment | N
         )
     held = item.amount - item.refunded_amount
     if held > ZERO and not _accounted_for(order, payment):
-        if order.status in PAID_STATES:
+        if order.status in Order.WAS_PAID:
             why = f"a second payment for order {order.reference}, which another payment paid"
         else:
             why = f"order {order.reference} is {order.get_status_display().lower()} and has no tickets for it"
@@ -293,7 +293,7 @@ def _worth_refreshing(payment: Payment) -> bool:
 
 def _accounted_for(order: Order, payment: Payment) -> bool:
     """Is the money of this payment matched by something here: tickets it paid for, or refunds?"""
-    if payment.confirmed_at is not None and order.status in PAID_STATES:
+    if payment.confirmed_at is not None and order.status in Order.WAS_PAID:
         return True
     return refundable(payment) == ZERO
 

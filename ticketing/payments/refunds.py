@@ -9,9 +9,9 @@ The order of work is what keeps money, tickets and seats in step:
 2. SumUp's refund API is called (with the transaction UUID), with no transaction open: no
    lock is held during a network call.
 3. Only if SumUp accepted: one transaction marks the refund succeeded, voids the refunded
-   tickets, gives their seats back (`inventory.release_tickets`), moves the order to
-   `refunded` or `partially_refunded`, writes Wagtail's audit log, and queues the buyer's
-   e-mail. If SumUp refused, the refund is marked failed with SumUp's reason (shown to staff)
+   tickets, gives their seats back and moves the order to `refunded` or
+   `partially_refunded` (all three `ticketing.orders.record_refund`), writes Wagtail's audit
+   log, and queues the buyer's e-mail. If SumUp refused, the refund is marked failed with SumUp's reason (shown to staff)
    and nothing else changes.
 
 Automatic refunds (a payment that arrived after the tickets were gone; a second payment for an
@@ -31,17 +31,13 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing import alerts, audit, refund_emails
-from ticketing.inventory import release_tickets
+from ticketing import alerts, orders, refund_emails
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
 
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
-# Orders that own valid tickets, which staff may refund.
-TICKET_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
-PAID_STATES = (*TICKET_STATES, Order.Status.REFUNDED)
 
 # Wagtail audit log actions (registered in ticketing.admin_refunds).
 LOG_REFUND = "ticketing.refund"
@@ -80,7 +76,7 @@ def refundable(payment: Payment) -> Decimal:
 
 def paying_payment(order: Order) -> Payment | None:
     """The payment that paid for the order's tickets (None if the order was never paid)."""
-    if order.status not in PAID_STATES:
+    if order.status not in Order.WAS_PAID:
         return None
     confirmed = order.payments.filter(confirmed_at__isnull=False).first()
     return confirmed or order.payments.filter(status=Payment.Status.PAID).order_by("created_at", "pk").first()
@@ -128,7 +124,7 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     Raises RefundRefused when the order has no tickets to refund or a chosen ticket is not a
     valid ticket of it (refunded meanwhile).
     """
-    if order.status not in TICKET_STATES:
+    if order.status not in Order.OWNS_TICKETS:
         raise RefundRefused(
             f"Order {order.reference} is {order.get_status_display().lower()}: it has no tickets to refund."
         )
@@ -256,18 +252,16 @@ def _mark_failed(refund: Refund, message: str) -> None:
 def _complete(refund: Refund, plan: RefundPlan, user) -> None:
     """SumUp has refunded: record it, void the tickets, give the seats back, in one transaction."""
     with transaction.atomic():
-        now = timezone.now()
         order = Order.objects.select_for_update().get(pk=plan.order.pk)
-        Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=now)
-        voided = _void(plan.tickets, now)
-        new_status = _status_after_refund(order, tickets_refunded=bool(plan.tickets))
-        if new_status != order.status and Order.objects.filter(pk=order.pk, status=order.status).update(
-            status=new_status, updated_at=now
-        ):
-            audit.order_state_changed(
-                order, order.status, new_status, f"refund of {plan.amount} {plan.currency}"
-            )
-            order.status = new_status
+        Refund.objects.filter(pk=refund.pk).update(
+            status=Refund.Status.SUCCEEDED, completed_at=timezone.now()
+        )
+        cause = f"refund of {plan.amount} {plan.currency}"
+        if plan.tickets:
+            orders.record_refund(order, tickets=plan.tickets, cause=cause)
+        elif not unclaimed_payments(order):
+            # Money that paid for no tickets: an unpaid order holds none of the buyer's money now.
+            orders.record_refund(order, cause=cause)
         log(
             instance=order,
             action=LOG_REFUND,
@@ -276,44 +270,15 @@ def _complete(refund: Refund, plan: RefundPlan, user) -> None:
                 "refund": refund.pk,
                 "amount": str(plan.amount),
                 "currency": plan.currency,
-                "tickets": len(voided),
+                "tickets": len(plan.tickets),
                 "payment": plan.payment.checkout_reference,
             },
         )
         refund_emails.queue(refund.pk)
     refund.refresh_from_db()
-    logger.info("refund made", extra={"order": order.reference, "refund": refund.pk, "tickets": len(voided)})
-
-
-def _void(tickets, now) -> list[Ticket]:
-    """Void these tickets (those still valid) and release their seats; the caller's transaction."""
-    if not tickets:
-        return []
-    ids = [ticket.pk for ticket in tickets]
-    # Lock only the tickets: inventory locks events and ticket types itself, in its own order.
-    to_void = list(
-        Ticket.objects.select_for_update(of=("self",))
-        .filter(pk__in=ids, voided_at__isnull=True)
-        .select_related("ticket_type")
+    logger.info(
+        "refund made", extra={"order": order.reference, "refund": refund.pk, "tickets": len(plan.tickets)}
     )
-    Ticket.objects.filter(pk__in=[ticket.pk for ticket in to_void]).update(voided_at=now)
-    release_tickets(to_void)
-    return to_void
-
-
-def _status_after_refund(order: Order, *, tickets_refunded: bool) -> str:
-    """What a refund makes of the order.
-
-    Tickets refunded: `refunded` once none is valid, else `partially_refunded`. A payment
-    refunded on its own (it paid for no tickets) leaves a paid order as it is, and makes an
-    unpaid one (in review, expired) `refunded` once none of its money is held any more.
-    """
-    if tickets_refunded:
-        still_valid = order.tickets.filter(voided_at__isnull=True).exists()
-        return Order.Status.PARTIALLY_REFUNDED if still_valid else Order.Status.REFUNDED
-    if order.status in PAID_STATES or unclaimed_payments(order):
-        return order.status
-    return Order.Status.REFUNDED
 
 
 # --- Automatic refunds --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Everything that talks to SumUp goes through here, so timeouts, error wording and the
 sandbox switch (SUMUP_API_BASE) live in one place. Amounts go out as numbers in major units
-rounded to 2 places and come back as Decimal (SUMUP.md §8).
+rounded to 2 places and come back as Decimal (SumUp sends and expects major units as JSON numbers).
 """
 
 import logging
@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import httpx
 import sumup
 from django.conf import settings
-from sumup import _exceptions as sumup_errors
+from sumup import errors as sumup_errors
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def refund(transaction_id: str, amount: Decimal | None = None) -> None:
 
 
 def _refund_refusal(error: SumUpError) -> str:
-    """SumUp's reason for refusing a refund (SUMUP.md §6), as a sentence for staff."""
+    """SumUp's reason for refusing a refund, as a sentence for staff."""
     cause = error.__cause__
     body = {}
     response = getattr(cause, "response", None)
@@ -213,7 +213,7 @@ def _refund_refusal(error: SumUpError) -> str:
     return f"{reason} ({detail})." if reason else f"SumUp refused the refund: {detail}."
 
 
-# --- Signed event notifications (SUMUP.md §5b) ------------------------------------------------
+# --- Signed event notifications ------------------------------------------------------------
 
 SIGNATURE_HEADER = "X-SumUp-Webhook-Signature"
 
@@ -236,7 +236,7 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> None:
         raise SignatureInvalid(str(error)) from error
 
 
-# --- Transaction history (SUMUP.md §7) --------------------------------------------------------
+# --- Transaction history --------------------------------------------------------------------
 
 HISTORY_PAGE_SIZE = 100
 MAX_HISTORY_PAGES = 1000  # a safety stop: 100,000 transactions per run

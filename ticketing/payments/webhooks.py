@@ -1,4 +1,4 @@
-"""SumUp's webhook `POST /tickets/webhooks/sumup/`: callbacks and signed events (SUMUP.md §5).
+"""SumUp's webhook `POST /tickets/webhooks/sumup/`: unsigned callbacks and signed events, both only hints.
 
 Two kinds of delivery arrive here:
 

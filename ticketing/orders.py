@@ -1,0 +1,338 @@
+"""The order lifecycle: the only code that changes an order's state.
+
+Every state an order can move to, from where, and what the move does to stock and tickets is
+declared once, in `TRANSITIONS`. One guarded helper (`_apply`) performs any of them:
+
+1. a conditional UPDATE (`WHERE status = <the state the caller saw>`), so of several racing
+   callers (two webhook deliveries, an expiry run and a payment) exactly one makes the move and
+   the others learn that they lost and change nothing;
+2. in the same transaction, what the transition does to stock (reserve the order's lines again,
+   release them, or release the seats of voided tickets, through `ticketing.inventory`) and to
+   tickets (issue them and promise their e-mail, or void the refunded ones);
+3. one audit line (`ticketing.audit`) and, once the transaction commits, the `order_changed`
+   signal, for whoever needs to know (the page cache listens to stock changes).
+
+The verbs below (`place`, `mark_paid`, `expire`, `cancel`, `send_to_review`,
+`record_refund`) are the public API; callers decide *whether* a move is wanted (SumUp said
+paid, the hold ran out, staff refunded) and this module decides *how* it happens. The state
+groups ("holds stock", "owns tickets", "was paid") are defined once, on `Order`.
+
+Locking rule (the one rule for the whole app): stock rows are locked only by
+`ticketing.inventory`, event first and then ticket types by id, and only inside the short
+transactions opened here or in `ticketing.checkout`; no network call is ever made while one
+is open.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from enum import Enum
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from ticketing import audit, inventory
+from ticketing.models import Event, Order, OrderLine, Payment, Ticket, TicketType
+
+logger = logging.getLogger(__name__)
+
+Status = Order.Status
+
+# Sent once the transaction that moved an order has committed. Args: order, old, new, cause.
+order_changed = Signal()
+
+
+class Stock(Enum):
+    """What a transition does to the event's stock."""
+
+    KEEP = "keeps its stock"
+    RESERVE = "reserves the order's tickets"
+    RELEASE = "releases the order's tickets"
+    RELEASE_VOIDED = "releases the refunded tickets' seats"
+
+
+class Tickets(Enum):
+    """What a transition does to the order's tickets."""
+
+    NONE = "no tickets"
+    ISSUE = "issues the tickets and e-mails them"
+    VOID = "voids the refunded tickets"
+
+
+@dataclass(frozen=True)
+class Transition:
+    verb: str
+    sources: tuple[str, ...]
+    target: str
+    stock: Stock = Stock.KEEP
+    tickets: Tickets = Tickets.NONE
+
+
+# Every move an order can make. Nothing else changes `Order.status`.
+TRANSITIONS = (
+    Transition("place", ("",), Status.PENDING, stock=Stock.RESERVE),
+    Transition("mark_paid", (Status.PENDING,), Status.PAID, tickets=Tickets.ISSUE),
+    # Paid after its hold ended: the tickets are taken again if they are still there.
+    Transition(
+        "mark_paid",
+        (Status.EXPIRED, Status.CANCELLED),
+        Status.PAID,
+        stock=Stock.RESERVE,
+        tickets=Tickets.ISSUE,
+    ),
+    Transition("expire", (Status.PENDING,), Status.EXPIRED, stock=Stock.RELEASE),
+    Transition("cancel", (Status.PENDING,), Status.CANCELLED, stock=Stock.RELEASE),
+    Transition("send_to_review", (Status.PENDING,), Status.NEEDS_REVIEW, stock=Stock.RELEASE),
+    Transition("send_to_review", (Status.EXPIRED, Status.CANCELLED), Status.NEEDS_REVIEW),
+    Transition(
+        "record_refund",
+        (Status.PAID, Status.PARTIALLY_REFUNDED),
+        Status.PARTIALLY_REFUNDED,
+        stock=Stock.RELEASE_VOIDED,
+        tickets=Tickets.VOID,
+    ),
+    Transition(
+        "record_refund",
+        (Status.PAID, Status.PARTIALLY_REFUNDED),
+        Status.REFUNDED,
+        stock=Stock.RELEASE_VOIDED,
+        tickets=Tickets.VOID,
+    ),
+    # Money refunded that paid for no tickets (a late payment, a mismatch): nothing is held now.
+    Transition("record_refund", (Status.NEEDS_REVIEW, Status.EXPIRED, Status.CANCELLED), Status.REFUNDED),
+)
+
+
+def transition_for(verb: str, source: str, target: str) -> Transition | None:
+    """The declared transition `verb` from `source` to `target`, or None if there is none."""
+    for candidate in TRANSITIONS:
+        if candidate.verb == verb and source in candidate.sources and candidate.target == target:
+            return candidate
+    return None
+
+
+class IllegalTransition(Exception):
+    """A caller asked for a move the table does not declare: a bug, never a buyer's doing."""
+
+
+# --- The one guarded helper ---------------------------------------------------------------
+
+
+def _apply(order: Order, verb: str, target: str, *, cause: str, tickets=(), **fields) -> bool:
+    """Move `order` from the state the caller saw to `target`, exactly once.
+
+    Returns False, changing nothing, when the order is not (or no longer) in a state the move
+    starts from: someone else moved it first. Raises `inventory.SoldOut` from a reservation, which rolls the move back.
+    `tickets` are the tickets a refund voids.
+    """
+    if not any(t.verb == verb and t.target == target for t in TRANSITIONS):
+        raise IllegalTransition(f"{verb} -> {target} is not a declared transition")
+    source = order.status
+    declared = transition_for(verb, source, target)
+    if declared is None:
+        return False  # the order is in a state this move does not start from: it moved on
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Order.objects.filter(pk=order.pk, status=source).update(
+            status=target, updated_at=now, **fields
+        )
+        if not moved:
+            return False
+        voided = _apply_stock_and_tickets(order, declared, tickets, now)
+    order.status = target
+    for name, value in fields.items():
+        setattr(order, name, value)
+    _announce(order, source, target, cause, voided)
+    return True
+
+
+def _apply_stock_and_tickets(order: Order, declared: Transition, tickets, now) -> list[Ticket]:
+    """The side of a transition that is not the status column; inside its transaction."""
+    voided = []
+    if declared.stock is Stock.RESERVE:
+        inventory.reserve_tickets(order.event_id, line_quantities(order))
+    elif declared.stock is Stock.RELEASE:
+        inventory.release(order.event_id, line_quantities(order))
+    if declared.tickets is Tickets.ISSUE:
+        _issue_tickets(order)
+    elif declared.tickets is Tickets.VOID:
+        voided = _void(tickets, now)
+    return voided
+
+
+def _announce(order: Order, old: str, new: str, cause: str, voided) -> None:
+    details = {"tickets_voided": len(voided)} if voided else {}
+    audit.order_state_changed(order, old, new, cause, **details)
+    transaction.on_commit(
+        lambda: order_changed.send(sender=Order, order=order, old=old, new=new, cause=cause)
+    )
+
+
+def line_quantities(order: Order) -> dict[int, int]:
+    """{ticket type id: quantity} of the order's lines: what a pending order holds."""
+    return dict(OrderLine.objects.filter(order_id=order.pk).values_list("ticket_type_id", "quantity"))
+
+
+def _issue_tickets(order: Order) -> None:
+    lines = OrderLine.objects.filter(order_id=order.pk).values_list("ticket_type_id", "quantity")
+    Ticket.objects.bulk_create(
+        Ticket(order_id=order.pk, ticket_type_id=type_id)
+        for type_id, quantity in lines
+        for _ in range(quantity)
+    )
+    # In the same transaction: the e-mail exists exactly when the tickets do.
+    from ticketing.delivery import queue_ticket_email
+
+    queue_ticket_email(order)
+
+
+def _void(tickets, now) -> list[Ticket]:
+    """Void those of `tickets` still valid and give their seats back; returns the ones voided."""
+    ids = [ticket.pk for ticket in tickets]
+    if not ids:
+        return []
+    # Lock only the tickets: inventory locks events and ticket types itself, in its own order.
+    to_void = list(
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, voided_at__isnull=True)
+        .select_related("ticket_type")
+    )
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in to_void]).update(voided_at=now)
+    inventory.release_tickets(to_void)
+    return to_void
+
+
+# --- The verbs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """What a new order is made of: the buyer's details and the tickets, priced by the caller."""
+
+    name: str
+    email: str
+    ip: str | None
+    user_agent: str
+    quantities: dict[TicketType, int]
+    total: Decimal
+    risk_flags: list[str]
+
+
+def place(event: Event, new: NewOrder) -> Order:
+    """Create a pending order holding its tickets for ORDER_HOLD_MINUTES, all or nothing.
+
+    Call inside the caller's transaction (the checkout's, which also checks velocity).
+    The stock is reserved last, just before that transaction commits, so the contended rows
+    are locked for as short a time as possible. Raises `inventory.SoldOut`; the caller's
+    transaction then rolls the order back with everything else.
+    """
+    order = Order.objects.create(
+        event=event,
+        name=new.name,
+        email=new.email,
+        total=new.total,
+        currency=event.currency,
+        expires_at=timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
+        created_ip=new.ip,
+        user_agent=new.user_agent[: Order._meta.get_field("user_agent").max_length],
+        risk_flags=new.risk_flags,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, ticket_type=ticket_type, quantity=n, unit_price=ticket_type.price)
+        for ticket_type, n in sorted(new.quantities.items(), key=lambda item: item[0].pk)
+    )
+    # The "place" transition: reserve the order's tickets.
+    inventory.reserve_tickets(event.pk, {ticket_type.pk: n for ticket_type, n in new.quantities.items()})
+    _announce(order, "", order.status, "order placed", ())
+    return order
+
+
+def mark_paid(order: Order, payment: Payment | None = None, *, cause: str = "payment confirmed") -> bool:
+    """Pay the order: tickets issued and e-mailed, `payment` recorded as the one that paid.
+
+    From pending, its held tickets become the buyer's. From expired or cancelled (a payment that
+    arrived after the hold ended) the tickets are reserved again first; raises
+    `inventory.SoldOut` (nothing changed) when they are gone. Returns False when the order had
+    already moved on.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not _apply(order, "mark_paid", Status.PAID, cause=cause, paid_at=now):
+            return False
+        if payment is not None:
+            # At most one payment of an order has this: any other PAID payment is a duplicate.
+            payment.confirmed_at = now
+            Payment.objects.filter(pk=payment.pk).update(confirmed_at=now)
+    return True
+
+
+def expire(order: Order) -> bool:
+    """End a pending order whose hold ran out; its tickets go back on sale."""
+    return _apply(order, "expire", Status.EXPIRED, cause="hold ended")
+
+
+def cancel(order: Order, *, cause: str) -> bool:
+    """Cancel a pending order (its payment could not start); its tickets go back on sale."""
+    return _apply(order, "cancel", Status.CANCELLED, cause=cause)
+
+
+def send_to_review(order: Order, *, cause: str) -> bool:
+    """Put an unpaid order in front of a person; a pending order's tickets go back on sale.
+
+    A paid order is never moved: whatever arrives later, its tickets stand.
+    """
+    if order.status not in (Status.PENDING, Status.EXPIRED, Status.CANCELLED):
+        return False
+    moved = _apply(order, "send_to_review", Status.NEEDS_REVIEW, cause=cause)
+    if moved:
+        logger.warning("order needs review", extra={"order": order.reference, "cause": cause})
+    return moved
+
+
+def record_refund(order: Order, *, tickets=(), cause: str) -> bool:
+    """Record money SumUp has given back: void `tickets` and release their seats, then move the
+    order to what the refund leaves it.
+
+    Tickets refunded: `refunded` once none is valid, else `partially_refunded`. Money refunded
+    on its own (it paid for no tickets) makes an unpaid order `refunded`; a paid order stays as
+    it is. The caller decides that no money of the order is still held. Call inside the
+    refund's transaction, with the order row locked. Returns whether the order moved.
+    """
+    if tickets:
+        valid_left = Ticket.objects.filter(order_id=order.pk, voided_at__isnull=True).exclude(
+            pk__in=[ticket.pk for ticket in tickets]
+        )
+        target = Status.PARTIALLY_REFUNDED if valid_left.exists() else Status.REFUNDED
+        return _apply(order, "record_refund", target, cause=cause, tickets=tickets)
+    if order.status in Order.WAS_PAID:
+        return False
+    return _apply(order, "record_refund", Status.REFUNDED, cause=cause)
+
+
+def expire_overdue_holds(event_id: int | None = None, now=None) -> int:
+    """Expire pending orders whose hold has ended (of one event, or all); returns how many.
+
+    Safe to run any time, concurrently with itself and with payments: each order moves once.
+    The checkout calls it for one event when stock runs short, so a stopped worker never keeps
+    tickets off sale; the worker calls it for all (after closing their SumUp checkouts).
+    """
+    now = now or timezone.now()
+    overdue = Order.objects.filter(status=Status.PENDING, expires_at__lte=now)
+    if event_id is not None:
+        overdue = overdue.filter(event_id=event_id)
+    return sum(expire(order) for order in overdue.order_by("expires_at").iterator())
+
+
+def state_diagram() -> str:
+    """The transitions as a Mermaid state diagram (docs/ARCHITECTURE.md shows it; a test keeps
+    the two the same)."""
+    lines = ["stateDiagram-v2"]
+    for declared in TRANSITIONS:
+        effects = [e.value for e in (declared.stock, declared.tickets) if e not in (Stock.KEEP, Tickets.NONE)]
+        label = declared.verb + (f" ({', '.join(effects)})" if effects else "")
+        for source in declared.sources:
+            lines.append(f"    {source or '[*]'} --> {declared.target}: {label}")
+    return "\n".join(lines)
