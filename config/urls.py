@@ -19,7 +19,7 @@ urlpatterns = [
 
 if settings.SUMUP_SANDBOX:
     # Fakes SumUp, payments included: production refuses to start with it on.
-    urlpatterns.append(path("sandbox/sumup/", include("ticketing.payments.sandbox.urls")))
+    urlpatterns.append(path("sandbox/sumup/", include("sumup_sandbox.urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

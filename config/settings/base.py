@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "home",
     "ticketing",
     "legal",
-    "ticketing.payments.sandbox",
+    "sumup_sandbox",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",

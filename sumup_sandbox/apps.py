@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class SumUpSandboxConfig(AppConfig):
-    name = "ticketing.payments.sandbox"
+    name = "sumup_sandbox"
     label = "sumup_sandbox"
     verbose_name = "SumUp sandbox"
