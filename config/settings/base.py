@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "home",
     "ticketing",
     "legal",
-    "sumup_sandbox",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
