@@ -42,14 +42,15 @@ COPY --from=builder /opt/venv /opt/venv
 COPY . .
 
 # collectstatic runs here, once, so every container starts with the same hashed files that
-# WhiteNoise serves. It runs with the DEV settings and a throwaway SECRET_KEY given to this
+# WhiteNoise serves. It runs with the BASE settings and a throwaway SECRET_KEY given to this
 # RUN step only (nothing secret exists at build time, and this value never reaches the
 # running image): production settings refuse to load without SECRET_KEY, ALLOWED_HOSTS,
 # REDIS_URL and an https SITE_URL, and a build must not need real secrets or break whenever
-# production gains a new refusal. Dev and production take every static-file setting
-# (INSTALLED_APPS, STATICFILES_DIRS, STATIC_ROOT, the storage backend) from base.py, so the
-# collected files and their manifest are the same; collectstatic opens no database or cache.
-RUN DJANGO_SETTINGS_MODULE=config.settings.dev SECRET_KEY=build-time-only-not-a-secret \
+# production gains a new refusal. Production takes every static-file setting (INSTALLED_APPS,
+# STATICFILES_DIRS, STATIC_ROOT, the storage backend) from base.py unchanged, so the collected
+# files and their manifest are the ones it serves; collectstatic opens no database or cache.
+# Not the dev settings: they add the SumUp sandbox, which .dockerignore leaves out of the image.
+RUN DJANGO_SETTINGS_MODULE=config.settings.base SECRET_KEY=build-time-only-not-a-secret \
     python manage.py collectstatic --noinput
 
 # The only places the app may write: uploaded media when no object storage is configured

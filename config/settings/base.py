@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "home",
     "ticketing",
     "legal",
-    "ticketing.payments.sandbox",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",

@@ -3,13 +3,15 @@
 from config.env import env_bool, env_list, env_str
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, SITE_URL
+from .base import BASE_DIR, INSTALLED_APPS, SITE_URL
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # The sandbox answers on this same server, so the demo needs no SumUp account and no network.
+# It is a development tool: installed here and in the test settings, never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "sumup_sandbox"]
 SUMUP_SANDBOX = env_bool("SUMUP_SANDBOX", True)
 SUMUP_API_BASE = env_str("SUMUP_API_BASE", f"{SITE_URL}/sandbox/sumup")
 SUMUP_API_KEY = env_str("SUMUP_API_KEY", "sup_sk_sandbox_demo")

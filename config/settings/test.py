@@ -9,6 +9,8 @@ SECRET_KEY = env_str("SECRET_KEY", "test-only-insecure-key-with-enough-length-01
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, test users
 
+# The SumUp emulator plays SumUp for the suite; only these and the dev settings install it.
+INSTALLED_APPS = [*INSTALLED_APPS, "sumup_sandbox"]  # noqa: F405
 SUMUP_SANDBOX = env_bool("SUMUP_SANDBOX", True)
 # The live test server sets the real address at run time (tests/conftest.py).
 SUMUP_API_BASE = env_str("SUMUP_API_BASE", "http://127.0.0.1:8000/sandbox/sumup")

@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from sumup_sandbox import state as sandbox
 from tests.concurrency import run_concurrently
 from tests.delivery.helpers import decode_png, run_worker
 from tests.factories import ticket_types
@@ -16,7 +17,6 @@ from tests.sandbox_buyer import press_on_hosted_page
 from ticketing import tickets
 from ticketing.models import Order, Payment, TicketEmail, WebhookEvent
 from ticketing.payments.confirmation import refresh_payment
-from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,9 @@ import httpx
 from django.core import mail
 from django.urls import reverse
 
+from sumup_sandbox.callbacks import sign_event
 from tests.factories import ticket_types
 from ticketing.models import Order, Payment
-from ticketing.payments.sandbox.callbacks import sign_event
 
 ALERT_ADDRESS = "payments-team@staff.example"
 WEBHOOK_PATH = "/tickets/webhooks/sumup/"

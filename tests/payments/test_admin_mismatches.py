@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
+from sumup_sandbox import state as sandbox
 from tests.payments.helpers import buy, callback_body, deliver
 from ticketing.models import ReconciliationMismatch
-from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

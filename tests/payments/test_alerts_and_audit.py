@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from config.logging import JsonFormatter
+from sumup_sandbox import state as sandbox
 from tests.payments.helpers import alerts, buy, callback_body, deliver
 from ticketing.models import Order
-from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,6 +7,9 @@ sandbox, as happens when SumUp cannot be reached to deactivate it; the buyer the
 import pytest
 from wagtail.models import ModelLogEntry
 
+from sumup_sandbox import services
+from sumup_sandbox import state as sandbox
+from sumup_sandbox.models import SandboxRefund, SandboxTransaction
 from tests.concurrency import run_concurrently
 from tests.factories import make_event, make_event_page
 from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
@@ -14,9 +17,6 @@ from ticketing import checkout, orders
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
 from ticketing.payments import reconcile
-from ticketing.payments.sandbox import services
-from ticketing.payments.sandbox import state as sandbox
-from ticketing.payments.sandbox.models import SandboxRefund, SandboxTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,12 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from sumup_sandbox import services
+from sumup_sandbox import state as sandbox
+from sumup_sandbox.models import SandboxTransaction
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket, TicketEmail
 from ticketing.payments import reconcile
-from ticketing.payments.sandbox import services
-from ticketing.payments.sandbox import state as sandbox
-from ticketing.payments.sandbox.models import SandboxTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

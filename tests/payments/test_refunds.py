@@ -13,12 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
+from sumup_sandbox import services
+from sumup_sandbox import state as sandbox
+from sumup_sandbox.models import SandboxRefund, SandboxTransaction
 from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Payment, Refund, Ticket
-from ticketing.payments.sandbox import services
-from ticketing.payments.sandbox import state as sandbox
-from ticketing.payments.sandbox.models import SandboxRefund, SandboxTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from django.core import mail
 
+from sumup_sandbox import state as sandbox
+from sumup_sandbox.callbacks import sign_event
+from sumup_sandbox.models import SandboxCheckout
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload, signed_event
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, ReconciliationMismatch, Ticket, TicketEmail, WebhookEvent
-from ticketing.payments.sandbox import state as sandbox
-from ticketing.payments.sandbox.callbacks import sign_event
-from ticketing.payments.sandbox.models import SandboxCheckout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

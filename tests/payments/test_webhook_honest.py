@@ -8,12 +8,12 @@ from django.core import mail
 from django.db.models import Sum
 from django.urls import reverse
 
+from sumup_sandbox import state as sandbox
 from tests.concurrency import run_concurrently
 from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload, signed_event, wait_for
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Payment, Ticket, TicketEmail, WebhookEvent
-from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,9 @@
 """Fixtures for the sandbox's own tests: the real SDK, a browser stand-in, a callback receiver.
 
 The sandbox is exercised the way our code and a buyer use it: the SDK over real HTTP
-against pytest-django's live server, and the hosted page through its HTML forms.
+against pytest-django's live server, and the hosted page through its HTML forms. Every test
+in this folder carries the ``sandbox`` marker, so ``-m "not sandbox"`` runs the product's
+tests alone.
 """
 
 import json
@@ -10,12 +12,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
 from sumup import Sumup
 
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Mark this folder's tests ``sandbox``, before ``-m`` picks which tests run.
+
+    The hook sees every test of the session, not only this folder's, hence the path check;
+    a hook rather than ``pytestmark`` in each module, so a new module cannot forget it.
+    """
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.sandbox)
 
 
 @pytest.fixture

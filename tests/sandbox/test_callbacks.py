@@ -6,7 +6,7 @@ import time
 import pytest
 from sumup.events import verify_event_signature
 
-from ticketing.payments.sandbox import callbacks, state
+from sumup_sandbox import callbacks, state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

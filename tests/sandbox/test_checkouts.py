@@ -8,7 +8,7 @@ import pytest
 from sumup import Sumup
 from sumup import _exceptions as sdk_errors
 
-from ticketing.payments.sandbox.models import SandboxCheckout
+from sumup_sandbox.models import SandboxCheckout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

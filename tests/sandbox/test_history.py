@@ -6,8 +6,8 @@ from urllib.parse import parse_qs
 import pytest
 from django.utils import timezone
 
-from ticketing.payments.sandbox import state
-from ticketing.payments.sandbox.models import SandboxTransaction
+from sumup_sandbox import state
+from sumup_sandbox.models import SandboxTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

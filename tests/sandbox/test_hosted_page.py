@@ -9,7 +9,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from ticketing.payments.sandbox.models import SandboxCheckout, SandboxTransaction
+from sumup_sandbox.models import SandboxCheckout, SandboxTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from ticketing.payments.sandbox import state
+from sumup_sandbox import state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from sumup_sandbox import state as sandbox
 from tests.factories import ticket_types
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.holds import expire_orders
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Payment, Ticket
-from ticketing.payments.sandbox import state as sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

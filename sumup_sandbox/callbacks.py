@@ -1,4 +1,4 @@
-"""SumUp's ``return_url`` callback, delivered like the real one (SUMUP.md §5a).
+"""SumUp's ``return_url`` callback, delivered like the real one.
 
 SumUp POSTs ``{"event_type": "CHECKOUT_STATUS_CHANGED", "id": "<checkout id>"}`` to the
 checkout's ``return_url`` after its status changes: unsigned, asynchronously, sometimes
@@ -52,7 +52,7 @@ def sign_event(secret, body, timestamp):
     """The ``X-SumUp-Webhook-Signature`` value for a body, as SumUp's signed events carry it.
 
     ``t=<timestamp>,v1=<hex HMAC-SHA256 over b"v1:" + timestamp + b":" + body>``: the
-    format the SDK's ``verify_event_signature`` checks (SUMUP.md §5b). The sandbox sends
+    format the SDK's ``verify_event_signature`` checks. The sandbox sends
     only unsigned callbacks; this is for tests of a signature check.
     """
     stamp = str(int(timestamp)).encode("ascii")

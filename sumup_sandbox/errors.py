@@ -1,4 +1,4 @@
-"""SumUp's error bodies, in both of the shapes its API uses (SUMUP.md §2, §3, §6).
+"""SumUp's error bodies, in both of the shapes its API answers with.
 
 The checkout endpoints answer with the legacy ``{"error_code", "message"[, "param"]}``
 shape; authentication and the newer refund endpoint answer with RFC 9457

@@ -19,7 +19,7 @@ from django.utils import timezone
 # Like SumUp's own sandbox: a checkout for one of these amounts always fails.
 FORCED_FAILURE_AMOUNTS = frozenset(Decimal(a) for a in ("11.00", "42.01", "42.76", "42.91"))
 
-# "A Hosted Checkout session is available for 30 minutes." (SUMUP.md §2)
+# SumUp documents that "a Hosted Checkout session is available for 30 minutes".
 HOSTED_SESSION_LIFETIME = timedelta(minutes=30)
 
 _CODE_ALPHABET = string.ascii_uppercase + string.digits

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from . import errors
 from .errors import SumUpError
 
-# SumUp's Currency enum (SUMUP.md §2).
+# The currencies SumUp's API accepts: its ``Currency`` enum.
 CURRENCIES = frozenset(
     [
         "BGN",

@@ -1,4 +1,4 @@
-"""``GET /v2.1/merchants/{mc}/transactions/history``: filters and cursor pages (SUMUP.md §7).
+"""``GET /v2.1/merchants/{mc}/transactions/history``: filters and cursor pages, as SumUp's.
 
 Payments and refunds are separate items of one timeline, ordered by time. The cursor
 (``oldest_ref`` / ``newest_ref``) is an item's ``id``: the next page of an ascending

@@ -1,4 +1,4 @@
-"""The JSON bodies the sandbox answers with, in SumUp's shapes (SUMUP.md §2, §3, §7).
+"""The JSON bodies the sandbox answers with, in SumUp's shapes.
 
 Money is Decimal everywhere inside the sandbox and becomes a JSON number only here, as
 SumUp sends it (``"amount": 10.0``). Optional fields that are empty are left out rather
@@ -38,7 +38,7 @@ def _without_empty(data):
 
 
 def checkout_transaction(txn):
-    """One item of a checkout's ``transactions[]`` (SumUp's example in SUMUP.md §3)."""
+    """One item of a checkout's ``transactions[]`` (shaped like SumUp's published example)."""
     return _without_empty(
         {
             "id": str(txn.transaction_id),

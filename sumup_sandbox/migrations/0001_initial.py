@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import ticketing.payments.sandbox.models
+import sumup_sandbox.models
 import uuid
 from decimal import Decimal
 from django.db import migrations, models
@@ -45,14 +45,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('transaction_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('transaction_code', models.CharField(default=ticketing.payments.sandbox.models.new_transaction_code, max_length=16, unique=True)),
+                ('transaction_code', models.CharField(default=sumup_sandbox.models.new_transaction_code, max_length=16, unique=True)),
                 ('merchant_code', models.CharField(max_length=32)),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
                 ('currency', models.CharField(max_length=3)),
                 ('description', models.TextField(blank=True)),
                 ('status', models.CharField(choices=[('SUCCESSFUL', 'Successful'), ('FAILED', 'Failed'), ('CANCELLED', 'Cancelled'), ('PENDING', 'Pending'), ('REFUNDED', 'Refunded')], max_length=16)),
                 ('refunded_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('auth_code', models.CharField(blank=True, default=ticketing.payments.sandbox.models.new_auth_code, max_length=6)),
+                ('auth_code', models.CharField(blank=True, default=sumup_sandbox.models.new_auth_code, max_length=6)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('checkout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='transactions', to='sumup_sandbox.sandboxcheckout')),
