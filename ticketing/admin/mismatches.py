@@ -26,7 +26,7 @@ def resolve_url(mismatch):
 
 
 class MismatchButtonHelper(ButtonHelper):
-    """ "Mark resolved" on an open mismatch, and on its inspect page a link to its order."""
+    """Adds "Mark resolved" to an open mismatch, and on its inspect page a link to its order."""
 
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
