@@ -4,18 +4,16 @@ Requests are read-only here for now: erasure and export are carried out by servi
 that admin actions call (and write to Wagtail's audit log), never by editing the row.
 """
 
-from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
+from core.admin import ReadOnlyAdmin
 from legal.models import DataRequest
-from ticketing.admin_permissions import ReadOnlyPermissionHelper
 
 
-class DataRequestAdmin(ModelAdmin):
+class DataRequestAdmin(ReadOnlyAdmin):
     model = DataRequest
     menu_label = "Data requests"
     menu_icon = "user"
-    permission_helper_class = ReadOnlyPermissionHelper
-    inspect_view_enabled = True
     list_display = ("__str__", "kind", "email", "status", "created_at", "confirmed_at", "handled_by")
     list_filter = ("kind", "status")
     list_select_related = ("handled_by",)

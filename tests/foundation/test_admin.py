@@ -14,7 +14,17 @@ from wagtail.models import ModelLogEntry
 
 from legal.models import DataRequest
 from tests.factories import make_event, ticket_types
-from ticketing.models import Event, Order, OrderLine, Payment, Refund, Ticket, TicketType, WebhookEvent
+from ticketing.models import (
+    Event,
+    Order,
+    OrderLine,
+    Payment,
+    ReconciliationMismatch,
+    Refund,
+    Ticket,
+    TicketType,
+    WebhookEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -404,6 +414,59 @@ def test_payment_records_are_read_only(staff_client, django_user_model, path):
     assert_refused(staff_client.post(f"{base}edit/{obj.pk}/", {}))
     assert_refused(staff_client.post(f"{base}delete/{obj.pk}/"))
     assert READ_ONLY_MODELS[path].objects.filter(pk=obj.pk).exists()
+
+
+# --- Staff actions on one record ----------------------------------------------------------
+
+
+def test_the_order_page_offers_resend_then_refund(staff_client, django_user_model):
+    order = make_paid_order_with_everything(make_event(), django_user_model.objects.get(username="staff"))
+    html = staff_client.get(f"/admin/ticketing/order/inspect/{order.pk}/").content.decode()
+    resend = html.index(f"/admin/ticketing/order/{order.pk}/resend-tickets/")
+    refund = html.index(f"/admin/ticketing/order/{order.pk}/refund/")
+    assert resend < refund
+
+
+def breadcrumbs(response):
+    return [(item["url"], str(item["label"])) for item in response.context["breadcrumbs_items"]][1:]
+
+
+def test_staff_actions_sit_under_their_record(staff_client, django_user_model):
+    order = make_paid_order_with_everything(make_event(), django_user_model.objects.get(username="staff"))
+    mismatch = ReconciliationMismatch.objects.create(
+        key="amount:chk-0", kind=ReconciliationMismatch.Kind.AMOUNT, order=order, detail="4.75 paid"
+    )
+    inspect = f"/admin/ticketing/order/inspect/{order.pk}/"
+    for action, label in (("refund", "Refund"), ("resend-tickets", "Resend tickets")):
+        response = staff_client.get(f"/admin/ticketing/order/{order.pk}/{action}/")
+        assert response.status_code == 200
+        assert breadcrumbs(response) == [
+            ("/admin/ticketing/order/", "Orders"),
+            (inspect, order.reference),
+            ("", label),
+        ]
+        assert response.context["page_title"] == f"{label} · {order.reference}"
+
+    response = staff_client.get(f"/admin/ticketing/reconciliationmismatch/{mismatch.pk}/resolve/")
+    assert response.status_code == 200 and response.context["page_title"] == "Resolve a payment mismatch"
+    assert breadcrumbs(response) == [
+        ("/admin/ticketing/reconciliationmismatch/", "Payment mismatches"),
+        (f"/admin/ticketing/reconciliationmismatch/inspect/{mismatch.pk}/", str(mismatch)),
+        ("", "Mark resolved"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/ticketing/order/999999/refund/",
+        "/admin/ticketing/order/999999/resend-tickets/",
+        "/admin/ticketing/reconciliationmismatch/999999/resolve/",
+    ],
+)
+def test_an_action_on_a_record_that_does_not_exist_is_not_found(staff_client, url):
+    assert staff_client.get(url).status_code == 404
+    assert staff_client.post(url, {"resolution": "x", "email": "a@example.com"}).status_code == 404
 
 
 # --- Lists render in a bounded number of queries -----------------------------------------

@@ -49,7 +49,12 @@ def routes(resolver, prefix="", namespace=""):
 
 packages = sorted(
     {"config"}
-    | {app.name for app in apps.get_app_configs() if Path(app.path).is_relative_to(settings.BASE_DIR)}
+    | {
+        app.name
+        for app in apps.get_app_configs()
+        # The project's own apps: under BASE_DIR, but not the virtualenv that may live there too.
+        if Path(app.path).is_relative_to(settings.BASE_DIR) and "site-packages" not in Path(app.path).parts
+    }
 )
 imported = []
 for package in packages:

@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
@@ -427,3 +428,26 @@ def _store(report: Report, *, examined: set[str]) -> None:
         resolved_at=now,
         resolution=f"No longer found by reconciliation on {timezone.localtime(now):%Y-%m-%d}.",
     )
+
+
+# --- Staff closing a mismatch -----------------------------------------------------------------
+
+# Wagtail audit log action (registered with the admin's other ticketing actions).
+LOG_RESOLVE_MISMATCH = "ticketing.resolve_mismatch"
+
+
+def resolve_mismatch(mismatch: ReconciliationMismatch, user, resolution: str) -> bool:
+    """Record that a person dealt with a mismatch, and what they did; audit-logged with their name.
+
+    Returns False, changing nothing, when it was resolved already: by a colleague at the same
+    moment, or by a reconciliation run that no longer found it. The first resolution stands,
+    because it is the one that says what was actually done.
+    """
+    resolved = ReconciliationMismatch.objects.filter(pk=mismatch.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=user, resolution=resolution[:255]
+    )
+    mismatch.refresh_from_db()
+    if not resolved:
+        return False
+    log(instance=mismatch, action=LOG_RESOLVE_MISMATCH, user=user, data={"key": mismatch.key})
+    return True

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 
-# Wagtail audit log actions (registered in ticketing.admin_refunds).
+# Wagtail audit log actions (registered in ticketing.wagtail_hooks).
 LOG_REFUND = "ticketing.refund"
 LOG_REFUND_FAILED = "ticketing.refund_failed"
 LOG_AUTOMATIC_REFUND = "ticketing.automatic_refund"
@@ -357,3 +357,25 @@ def _log_automatic(refund: Refund, *, succeeded: bool) -> None:
             "payment": refund.payment.checkout_reference,
         },
     )
+
+
+# --- What staff could refund ------------------------------------------------------------------
+
+
+def refundable_tickets(order: Order):
+    """The order's tickets that staff may choose to refund: its valid ones, while it owns them.
+
+    An order that was never paid (or is refunded in full) has none, even if tickets remain
+    attached to it; money it holds is refunded payment by payment (`unclaimed_payments`).
+    """
+    if order.status not in Order.OWNS_TICKETS:
+        return Ticket.objects.none()
+    return order.tickets.filter(voided_at__isnull=True).select_related("ticket_type")
+
+
+def can_be_refunded(order: Order) -> bool:
+    """Is there anything on this order that a staff refund could give back?
+
+    Says nothing about who asks: whether a person may refund is the caller's permission check.
+    """
+    return refundable_tickets(order).exists() or bool(unclaimed_payments(order))

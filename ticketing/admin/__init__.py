@@ -1,0 +1,27 @@
+"""Staff admin for ticketing: the "Ticketing" menu, payment mismatches and the staff actions.
+
+One module a screen, each complete where it is defined (its forms, buttons, permission):
+
+* `events` - events with their ticket types, edited as one form;
+* `orders` - orders (buyers' contact details editable, nothing else) and their tickets;
+* `resend` and `refunds` - the staff actions on one order, and the list of refunds;
+* `payments` - payments and webhook deliveries, read-only evidence;
+* `emails` - the ticket e-mails, queued, sent, retrying or failed;
+* `jobs` - the worker's scheduled jobs;
+* `mismatches` - payment mismatches, and marking one resolved;
+* `dashboard` - the panel on the admin's home page;
+* `menu` - the "Ticketing" menu group.
+
+Nothing in this package registers anything: importing it only defines classes. The one place
+that tells Wagtail about them is `ticketing/wagtail_hooks.py`, the module Wagtail discovers,
+which registers the menus, URLs, log actions and panel explicitly and in one place. So no
+registration depends on which module happens to be imported first, and Django's admin
+autodiscovery (which imports `ticketing.admin` because `django.contrib.admin` is installed)
+has no side effect.
+
+The screens here parse, confirm and show; the rules and the writes are in service modules
+(`ticketing.catalogue`, `ticketing.delivery`, `ticketing.payments.refunds`,
+`ticketing.payments.reconcile`), which also write Wagtail's audit log. Two rules shape every
+listing: it renders in a fixed number of queries whatever its length (each admin names the
+relations its columns read), and records written by the payment flow are read-only here.
+"""

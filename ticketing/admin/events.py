@@ -1,0 +1,102 @@
+"""Events and their ticket types, created and edited in one form."""
+
+from django.db import transaction
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail_modeladmin.options import ModelAdmin
+
+from ticketing import catalogue
+from ticketing.models import Event
+
+
+class EventForm(WagtailAdminModelForm):
+    """An event and its ticket types, validated and saved as one unit.
+
+    Field rules (dates, currency, capacity below sold) live in `Event.clean()` and
+    `TicketType.clean()`, which the model forms run; the rules that need the event and its
+    ticket types together are `catalogue.check_event_and_types`, shown here as form errors.
+    """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        ticket_types = self.formsets["ticket_types"]
+        problems = catalogue.check_event_and_types(
+            cleaned_data.get("status"),
+            kept_types=[form.instance for form in self._kept_forms(ticket_types)],
+            deleted_types=[form.instance for form in ticket_types.deleted_forms],
+        )
+        for problem in problems:
+            self.add_error(problem.field, problem.message)
+        return cleaned_data
+
+    @staticmethod
+    def _kept_forms(formset):
+        """The ticket-type rows that will exist after saving: not deleted, and not a blank extra row."""
+        deleted = set(formset.deleted_forms)
+        return [
+            form for form in formset.forms if form not in deleted and (form.instance.pk or form.has_changed())
+        ]
+
+    def save(self, commit=True):
+        """Save the event and its ticket types in one transaction.
+
+        Each row is saved by `SoldCounterProtected.save()`, which names its columns so that a
+        stale form never writes `sold` (and names the ticket types, so modelcluster commits them).
+        """
+        with transaction.atomic():
+            return super().save(commit=commit)
+
+
+class EventAdmin(ModelAdmin):
+    model = Event
+    menu_label = "Events"
+    menu_icon = "date"
+    list_display = ("title", "starts_at", "venue", "status", "sales_state_display", "tickets_sold")
+    list_filter = ("status", "venue")
+    search_fields = ("title", "venue")
+    ordering = ("-starts_at",)
+    inspect_view_enabled = True
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("venue"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="When"),
+        MultiFieldPanel(
+            [
+                FieldPanel("status"),
+                FieldRowPanel([FieldPanel("sales_start"), FieldPanel("sales_end")]),
+                FieldRowPanel([FieldPanel("capacity"), FieldPanel("currency")]),
+                FieldPanel("sold", read_only=True, heading="Tickets sold or held (all types)"),
+            ],
+            heading="Sales",
+        ),
+        InlinePanel(
+            "ticket_types",
+            heading="Ticket types",
+            label="Ticket type",
+            panels=[
+                FieldRowPanel([FieldPanel("name"), FieldPanel("price")]),
+                FieldPanel("description"),
+                FieldRowPanel([FieldPanel("capacity"), FieldPanel("max_per_order")]),
+                FieldPanel("sold", read_only=True, heading="Sold or held"),
+            ],
+        ),
+    ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=EventForm)
+
+    def get_queryset(self, request):
+        # Both computed columns read the ticket types: one query for the whole page.
+        return super().get_queryset(request).prefetch_related("ticket_types")
+
+    def sales_state_display(self, event):
+        return event.sales_state(ticket_types=list(event.ticket_types.all())).label
+
+    sales_state_display.short_description = "Sales"
+
+    def tickets_sold(self, event):
+        """Sold or held, out of what can be sold."""
+        return f"{event.sold} / {catalogue.tickets_for_sale(event, list(event.ticket_types.all()))}"
+
+    tickets_sold.short_description = "Sold / capacity"
