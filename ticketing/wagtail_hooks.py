@@ -31,7 +31,7 @@ from ticketing.admin_permissions import (
     OrderActionView,
     ReadOnlyPermissionHelper,
 )
-from ticketing.models import Event, Order, Payment, Refund, ScheduledJob, Ticket, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Event, Order, Payment, Refund, ScheduledJob, Ticket, WebhookEvent
 
 
 def money(amount, currency):
@@ -426,7 +426,7 @@ class RefundAdmin(ReadOnlyAdmin):
 class TicketEmailAdmin(ReadOnlyAdmin):
     """Every ticket e-mail: queued, sent, retrying (with the last error) or failed for good."""
 
-    model = TicketEmail
+    model = BuyerEmail
     menu_label = "Ticket e-mails"
     menu_icon = "mail"
     list_display = ("order", "reason", "status", "attempts", "next_attempt_at", "sent_at", "last_error")

@@ -12,7 +12,7 @@ from tests.factories import make_event, make_event_page
 from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
 from ticketing import checkout
 from ticketing.inventory import check_inventory, end_hold
-from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Order, Refund, Ticket, WebhookEvent
 from ticketing.payments import reconcile
 from ticketing.payments.sandbox import services
 from ticketing.payments.sandbox import state as sandbox
@@ -61,7 +61,7 @@ def test_paid_after_the_hold_ended_with_tickets_left_is_confirmed(buyer, event, 
 
     order = reload(payment.order)
     assert order.status == Order.Status.PAID
-    assert Ticket.objects.filter(order=order).count() == 3 and TicketEmail.objects.count() == 1
+    assert Ticket.objects.filter(order=order).count() == 3 and BuyerEmail.objects.count() == 1
     assert event.ticket_types.get(name="Adult").refresh_sold() == 2  # reserved again
     assert WebhookEvent.objects.get().outcome == "late_payment_confirmed"
     assert not sumup_refunds(payment) and not alerts()
@@ -91,7 +91,7 @@ def test_paid_after_the_hold_ended_and_sold_out_is_refunded_with_an_apology(
     assert order.status == Order.Status.NEEDS_REVIEW
     assert (
         not Ticket.objects.filter(order=order).exists()
-        and not TicketEmail.objects.filter(order=order).exists()
+        and not BuyerEmail.objects.filter(order=order, kind=BuyerEmail.Kind.TICKETS).exists()
     )
     [at_sumup] = sumup_refunds(late)
     assert at_sumup.amount == late.amount == order.total

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload
-from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket, TicketEmail
+from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket
 from ticketing.payments import reconcile
 from ticketing.payments.sandbox import services
 from ticketing.payments.sandbox import state as sandbox
@@ -57,7 +57,7 @@ def test_a_missed_webhook_is_confirmed_through_the_normal_path(buyer, event, sum
 
     order = reload(payment.order)
     assert order.status == Order.Status.PAID
-    assert Ticket.objects.filter(order=order).count() == 3 and TicketEmail.objects.count() == 1
+    assert Ticket.objects.filter(order=order).count() == 3 and BuyerEmail.objects.count() == 1
     assert f"FIXED Order {order.reference}" in report and "No mismatches." in report
     fixed = ReconciliationMismatch.objects.get()
     assert fixed.kind == Kind.CONFIRMED_LATE and not fixed.is_open

@@ -144,10 +144,10 @@ def _issue_tickets(order: Order) -> None:
     Ticket.objects.bulk_create(
         Ticket(order=order, ticket_type=line.ticket_type) for line in lines for _ in range(line.quantity)
     )
-    # In the same transaction: the e-mail job exists exactly when the tickets do (DESIGN.md step 7).
-    from ticketing.delivery import queue_ticket_email
+    # In the same transaction: the e-mail job exists exactly when the tickets do.
+    from ticketing.outbox import queue_tickets
 
-    queue_ticket_email(order)
+    queue_tickets(order)
 
 
 def _mark_paid(order: Order, from_status: str) -> bool:
