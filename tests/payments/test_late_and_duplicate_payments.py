@@ -103,6 +103,12 @@ def test_paid_after_the_hold_ended_and_sold_out_is_refunded_with_an_apology(
     )
     [apology] = buyer_mail("late@example.com")
     assert "Sorry" in apology.subject and "refunded the full amount" in apology.body
+    notice = BuyerEmail.objects.get(order=order)
+    assert (notice.kind, notice.refund, notice.status) == (
+        BuyerEmail.Kind.LATE_PAYMENT,
+        refund,
+        BuyerEmail.Status.SENT,
+    )
     [alert] = alerts()
     assert "Automatic refund" in alert.subject and order.reference in alert.subject
     assert "late@example.com" not in alert.body
@@ -154,6 +160,7 @@ def test_a_second_payment_for_a_paid_order_is_refunded_and_recorded(buyer, event
     }
     notes = buyer_mail()
     assert len(notes) == 2 and "second payment" in notes[1].subject  # tickets, then the refund note
+    assert BuyerEmail.objects.get(refund=refund).kind == BuyerEmail.Kind.DUPLICATE_PAYMENT
     assert len(alerts()) == 1
 
     # Every later delivery, for either payment, changes nothing: the first is never refunded.
@@ -190,6 +197,11 @@ def test_an_automatic_refund_that_failed_is_made_by_the_next_reconciliation(
     assert [r.amount for r in sumup_refunds(late)] == [late.amount]
     assert report.open_findings == []
     assert "refunded the full amount" in buyer_mail("late@example.com")[-1].body
+    # One notice for the first try ("we are refunding"), one for the success: each its own row.
+    assert list(BuyerEmail.objects.filter(refund=refund).values_list("status", flat=True)) == [
+        BuyerEmail.Status.SENT,
+        BuyerEmail.Status.SENT,
+    ]
     assert check_inventory() == []
 
 
