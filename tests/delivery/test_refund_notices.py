@@ -261,8 +261,8 @@ def test_a_notice_whose_job_was_lost_is_found_by_the_sweep_and_sent(order, datab
 
 
 def outbox_migration():
-    """The migration that made the outbox, found by name: its number may change at a merge."""
-    (path,) = Path(ticketing.migrations.__file__).parent.glob("*_buyer_email_outbox.py")
+    """The migration that carries old refund e-mail jobs over, found by name: its number may change."""
+    (path,) = Path(ticketing.migrations.__file__).parent.glob("*_carry_over_refund_email_jobs.py")
     return importlib.import_module(f"ticketing.migrations.{path.stem}")
 
 
