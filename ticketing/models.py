@@ -458,9 +458,6 @@ class BuyerEmail(models.Model):
         LATE_PAYMENT = "late_payment", "Apology: paid after the tickets were gone, money returned"
         DUPLICATE_PAYMENT = "duplicate_payment", "Notice: charged twice, second payment refunded"
 
-    # The kinds that tell the buyer about a `refund`, and so must name one.
-    REFUND_KINDS = (Kind.REFUND, Kind.LATE_PAYMENT, Kind.DUPLICATE_PAYMENT)
-
     class Reason(models.TextChoices):
         """Why tickets are sent; refund notices have none (their refund says why)."""
 
@@ -503,8 +500,8 @@ class BuyerEmail(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
-            # A refund notice cannot be written without the refund it is about, and tickets
-            # are never sent "about" a refund.
+            # A refund notice (every kind but tickets) cannot be written without the refund it
+            # is about, and tickets are never sent "about" a refund.
             models.CheckConstraint(
                 condition=(
                     Q(kind="tickets", refund__isnull=True)
@@ -517,7 +514,8 @@ class BuyerEmail(models.Model):
         verbose_name_plural = "e-mails to buyers"
 
     def __str__(self):
-        return f"E-mail to the buyer of {self.order.reference}: {self.get_kind_display()} ({self.get_status_display()})"
+        what = self.get_kind_display()
+        return f"E-mail to the buyer of {self.order.reference}: {what} ({self.get_status_display()})"
 
 
 class ScheduledJob(models.Model):
