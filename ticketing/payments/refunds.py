@@ -31,7 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing import alerts, orders, refund_emails
+from ticketing import alerts, orders, outbox
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
 
@@ -274,7 +274,7 @@ def _complete(refund: Refund, plan: RefundPlan, user) -> None:
                 "payment": plan.payment.checkout_reference,
             },
         )
-        refund_emails.queue(refund.pk)
+        outbox.queue_refund_notice(refund)
     refund.refresh_from_db()
     logger.info(
         "refund made", extra={"order": order.reference, "refund": refund.pk, "tickets": len(plan.tickets)}
@@ -326,14 +326,14 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
         _log_automatic(refund, succeeded=False)
         alerts.automatic_refund(refund, reason)
         if first_attempt:
-            refund_emails.queue(refund.pk)
+            outbox.queue_refund_notice(refund)
         return refund
     Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
     refund.refresh_from_db()
     _log_automatic(refund, succeeded=True)
     logger.info("automatic refund made", extra={"order": order.reference, "refund": refund.pk, "kind": kind})
     alerts.automatic_refund(refund, reason)
-    refund_emails.queue(refund.pk)
+    outbox.queue_refund_notice(refund)
     return refund
 
 
