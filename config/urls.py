@@ -7,9 +7,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
 
+# /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
+# host validation (config/middleware.py).
 urlpatterns = [
-    path("health/", views.health, name="health"),
-    path("health/ready/", views.ready, name="health-ready"),
     # Browsers ask for /favicon.ico on pages that name no icon (the sandbox's, SumUp-like).
     path("favicon.ico", views.favicon),
     # The site settings moved from the home app to core; editors' bookmarks still open them.
