@@ -76,8 +76,8 @@ def expire_page_by(request, moment):
     seconds = (moment - timezone.now()).total_seconds()
     if seconds <= 0:
         return
-    # At least a second, which the cache cannot go below: a page rendered in the last second
-    # before sales open must not be kept for the full ENTRY_TTL.
+    # Whole seconds, and at least one: a page rendered in the last second before sales open
+    # must not be kept for the full ENTRY_TTL.
     page["ttl"] = max(1, min(page["ttl"], int(seconds)))
 
 
