@@ -182,7 +182,7 @@ def site_details():
     """The site's name and contact address as editors set them (Settings → Site settings)."""
     from wagtail.models import Site
 
-    from home.models import SiteSettings
+    from core.models import SiteSettings
 
     name, contact = settings.WAGTAIL_SITE_NAME, ""
     site = Site.objects.filter(is_default_site=True).first()
