@@ -1,15 +1,6 @@
 import pytest
-from django.contrib.auth.models import Permission
 
-from tests.delivery.helpers import make_paid_order
-from tests.factories import make_event
-
-
-def make_staff(django_user_model, username, *codenames, password=None):
-    """A user holding exactly these permissions (by codename); no password unless given."""
-    user = django_user_model.objects.create_user(username, f"{username}@staff.example", password)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
+from tests.factories import make_event, make_paid_order, make_staff
 
 
 @pytest.fixture
@@ -23,6 +14,6 @@ def order(event):
 
 
 @pytest.fixture
-def door(django_user_model):
+def door():
     """Door staff: the check-in permission and nothing else."""
-    return make_staff(django_user_model, "door", "check_in_ticket")
+    return make_staff("door", "check_in_ticket")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.checkin.conftest import make_staff
+from tests.factories import make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,8 +31,8 @@ def sign_in(page, base_url, username, password):
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
-def test_typing_codes_admits_then_refuses(page, live_server, order, event, django_user_model):
-    make_staff(django_user_model, "door", "check_in_ticket", "access_admin", password="door-password-1")
+def test_typing_codes_admits_then_refuses(page, live_server, order, event):
+    make_staff("door", "check_in_ticket", "access_admin", password="door-password-1")
     sign_in(page, live_server.url, "door", "door-password-1")
     page.console_errors.clear()  # the admin dashboard's own (Gravatar) are not ours to judge
     accessibility_issues = record_accessibility_issues(page)
@@ -68,10 +68,10 @@ def test_typing_codes_admits_then_refuses(page, live_server, order, event, djang
     assert [issue for issue in accessibility_issues if "site-footer" not in issue[1]] == []
 
 
-def test_without_javascript_the_form_still_works(browser, live_server, order, event, django_user_model):
+def test_without_javascript_the_form_still_works(browser, live_server, order, event):
     from tests.browser import DESKTOP_AGENT
 
-    make_staff(django_user_model, "door", "check_in_ticket", "access_admin", password="door-password-1")
+    make_staff("door", "check_in_ticket", "access_admin", password="door-password-1")
     context = browser.new_context(user_agent=DESKTOP_AGENT, java_script_enabled=False)
     page = context.new_page()
     try:

@@ -1,62 +1,15 @@
-"""Building blocks for the delivery and check-in tests: paid orders, refunds, the worker, a clock, QR reading."""
+"""What the delivery tests need beyond tests.factories: the real queue and its worker, a clock, QR reading."""
 
 import io
 import re
-import uuid
 from datetime import timedelta
-from decimal import Decimal
 
 import zxingcpp
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from PIL import Image, ImageDraw
 
-from tests.factories import BROWSER, ticket_types
-from ticketing.checkout import Buyer, place_order
-from ticketing.models import Order, Payment, Refund, Ticket
-
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-def make_paid_order(event, quantities=None, *, email="ann@example.com", name="Ann Example", ip="203.0.113.7"):
-    """A paid order with its tickets, made without the payment path (and so without an e-mail).
-
-    `quantities`: {ticket type name: how many}; defaults to one of the event's first type.
-    """
-    types = {ticket_type.name: ticket_type for ticket_type in ticket_types(event)}
-    quantities = quantities or {next(iter(types)): 1}
-    order = place_order(event, Buyer(name, email, ip, BROWSER), {types[n]: q for n, q in quantities.items()})
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
-    Ticket.objects.bulk_create(
-        Ticket(order=order, ticket_type=types[type_name])
-        for type_name, quantity in quantities.items()
-        for _ in range(quantity)
-    )
-    order.refresh_from_db()
-    return order
-
-
-def make_refund(order, kind=Refund.Kind.STAFF, *, amount=None, tickets=(), status=Refund.Status.SUCCEEDED):
-    """A refund of the order's payment as the refund service records it, without calling SumUp.
-
-    `tickets` are voided, as a staff refund of them does; `amount` defaults to their price, or
-    to the whole order when there are none.
-    """
-    payment = Payment.objects.create(
-        order=order,
-        checkout_id=uuid.uuid4().hex,
-        checkout_reference=uuid.uuid4().hex,
-        amount=order.total,
-        currency=order.currency,
-        status=Payment.Status.PAID,
-    )
-    prices = {line.ticket_type_id: line.unit_price for line in order.lines.all()}
-    if amount is None:
-        amount = sum((prices[t.ticket_type_id] for t in tickets), Decimal("0.00")) or order.total
-    refund = Refund.objects.create(payment=payment, amount=amount, kind=kind, status=status)
-    refund.tickets.set(tickets)
-    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(voided_at=timezone.now())
-    return refund
 
 
 def run_worker():

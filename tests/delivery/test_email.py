@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
-from tests.delivery.helpers import decode_png, make_paid_order
-from tests.factories import make_event
+from tests.delivery.helpers import decode_png
+from tests.factories import make_event, make_paid_order, refund_tickets
 from ticketing import delivery, outbox, tickets
-from ticketing.models import BuyerEmail, Order
+from ticketing.models import BuyerEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -93,16 +92,13 @@ def test_voided_tickets_are_left_out_and_an_order_without_valid_tickets_gets_no_
 ):
     order = make_paid_order(event, {"Adult": 2})
     voided, kept = order.tickets.all()
-    voided.voided_at = timezone.now()
-    voided.save()
+    refund_tickets(order, [voided])
     send(order, django_capture_on_commit_callbacks)
     body = mail.outbox[0].body
     assert kept.display_code in body and voided.display_code not in body
     assert len([p for p in parts(mail.outbox[0]).walk() if p.get_content_maintype() == "image"]) == 1
 
-    refunded = make_paid_order(event, {"Child": 1}, email="bob@example.com")
-    Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUNDED)
-    refunded.refresh_from_db()
+    refunded = refund_tickets(make_paid_order(event, {"Child": 1}, email="bob@example.com"))
     ticket_email = send(refunded, django_capture_on_commit_callbacks)
     assert ticket_email.status == BuyerEmail.Status.CANCELLED
     assert len(mail.outbox) == 1

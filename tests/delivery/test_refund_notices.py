@@ -1,7 +1,8 @@
 """Refund notices and apologies go through the outbox: a row each, sent, retried, given up, swept.
 
-The refunds are recorded directly (`make_refund`), as the refund service records them: what
-is tested here is the e-mail, not SumUp (tests/payments drive real refunds end to end).
+The refunds are recorded as the refund service records them once SumUp has answered
+(`make_refund`): what is tested here is the e-mail, not SumUp (tests/payments drive real
+refunds end to end).
 """
 
 import importlib
@@ -17,10 +18,10 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 import ticketing.migrations
-from tests.delivery.helpers import make_paid_order, make_refund, run_worker
-from tests.factories import make_event
-from ticketing import delivery, outbox
-from ticketing.models import BuyerEmail, Order, Refund, Ticket
+from tests.delivery.helpers import run_worker
+from tests.factories import make_event, make_order, make_paid_order, make_refund, record_payment
+from ticketing import delivery, orders, outbox
+from ticketing.models import BuyerEmail, Order, Refund
 from ticketing.tasks import send_buyer_email
 
 pytestmark = pytest.mark.django_db
@@ -41,11 +42,21 @@ def order(event):
 
 @pytest.fixture
 def late_order(event):
-    """Paid after its hold ended and the tickets were gone: no tickets, in review, 40.00 GBP."""
-    order = make_paid_order(event, {"Adult": 2}, email=ADDRESS)
-    Ticket.objects.filter(order=order).delete()
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_REVIEW)
+    """Paid after its hold ended and the tickets were gone: no tickets, in review, 40.00 GBP.
+
+    The moves the payment service makes for such an order: its hold ended, SumUp took the
+    money after all, and (its tickets sold to others meanwhile) it went to review.
+    """
+    order = make_order(event, {"Adult": 2}, email=ADDRESS)
+    orders.expire(order)
+    record_payment(order)
+    orders.send_to_review(order, cause="paid after the hold ended and the tickets are gone")
     return order
+
+
+def notices():
+    """The refund notices and apologies (paying the order e-mailed its tickets besides)."""
+    return BuyerEmail.objects.exclude(kind=BuyerEmail.Kind.TICKETS)
 
 
 def send(refund, django_capture_on_commit_callbacks):
@@ -276,7 +287,7 @@ def test_a_refund_email_job_queued_before_the_outbox_is_carried_over_and_sent(or
     outbox_migration().carry_over_waiting_refund_emails(apps, schema_editor=None)
     run_worker()
 
-    notice = BuyerEmail.objects.get()
+    notice = notices().get()
     assert (notice.kind, notice.refund, notice.status, notice.task_id) == (
         BuyerEmail.Kind.LATE_PAYMENT,
         refund,

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from tests.delivery.helpers import make_paid_order, run_worker
-from tests.factories import make_event
+from tests.delivery.helpers import run_worker
+from tests.factories import make_event, make_paid_order
 from ticketing import delivery, outbox
 from ticketing.models import BuyerEmail, Ticket
 

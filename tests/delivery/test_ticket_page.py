@@ -6,10 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.delivery.helpers import decode_svg, make_paid_order
-from tests.factories import make_event
-from ticketing import tickets
-from ticketing.models import Order
+from tests.delivery.helpers import decode_svg
+from tests.factories import make_event, make_order, make_paid_order, refund_tickets
+from ticketing import orders, tickets
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +41,7 @@ def test_shows_each_ticket_with_a_qr_code_that_scans_back_to_it(client, event):
 
 def test_a_void_ticket_is_shown_as_void_without_a_qr_code(client, event):
     order = make_paid_order(event, {"Adult": 2})
-    voided = order.tickets.first()
-    voided.voided_at = timezone.now()
-    voided.save()
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.PARTIALLY_REFUNDED)
+    refund_tickets(order, [order.tickets.first()])
     html = client.get(tickets_url(order)).content.decode()
     assert html.count('<svg class="qr"') == 1
     assert "ticket--void" in html and "Void — refunded or cancelled" in html
@@ -58,10 +54,21 @@ def test_a_checked_in_ticket_says_when(client, event):
     assert "Checked in at" in html
 
 
-@pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.EXPIRED, Order.Status.REFUNDED])
-def test_orders_without_valid_tickets_go_to_the_order_page(client, event, status):
-    order = make_paid_order(event, {"Adult": 1})
-    Order.objects.filter(pk=order.pk).update(status=status)
+def expired_order(event):
+    order = make_order(event, {"Adult": 1})
+    orders.expire(order)
+    return order
+
+
+def refunded_order(event):
+    return refund_tickets(make_paid_order(event, {"Adult": 1}))
+
+
+@pytest.mark.parametrize(
+    "make", [make_order, expired_order, refunded_order], ids=["pending", "expired", "refunded"]
+)
+def test_orders_without_valid_tickets_go_to_the_order_page(client, event, make):
+    order = make(event)
     response = client.get(tickets_url(order))
     assert response.status_code == 302
     assert response["Location"] == reverse("ticketing:order", args=[order.token])
