@@ -1,6 +1,5 @@
 """A purchase over real HTTP (checkout → SumUp sandbox → webhook) sends the tickets exactly once."""
 
-import time
 from collections import Counter
 
 import pytest
@@ -12,36 +11,13 @@ from django_tasks_db.models import DBTaskResult
 from sumup_sandbox import state as sandbox
 from tests.concurrency import run_concurrently
 from tests.delivery.helpers import decode_png, run_worker
-from tests.factories import ticket_types
+from tests.factories import buy, wait_for
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing import tickets
 from ticketing.models import BuyerEmail, Order, Payment, WebhookEvent
 from ticketing.payments.confirmation import refresh_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def buy(client, event, adults=2, children=1):
-    adult, child = ticket_types(event)
-    response = client.post(
-        reverse("ticketing:checkout", args=[event.pk]),
-        {
-            "name": "Ann Example",
-            "email": "ann@example.com",
-            "accept_terms": "on",
-            f"quantity_{adult.pk}": adults,
-            f"quantity_{child.pk}": children,
-        },
-    )
-    assert response.status_code == 303
-    return Payment.objects.select_related("order").get()
-
-
-def wait_for(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_paying_sends_one_email_with_every_ticket(buyer, event, sumup_sandbox):
@@ -68,7 +44,7 @@ def test_paying_sends_one_email_with_every_ticket(buyer, event, sumup_sandbox):
 
 
 def test_ten_concurrent_confirmations_make_one_email_job(buyer, event, database_tasks):
-    payment = buy(buyer, event, adults=1, children=0)
+    payment = buy(buyer, event, adult=1, child=0)
     sandbox.press(payment.checkout_id, "pay", notify=False)
 
     outcomes = run_concurrently(refresh_payment, [(Payment.objects.get(pk=payment.pk),) for _ in range(10)])
@@ -86,7 +62,7 @@ def test_a_payment_that_rolls_back_leaves_no_email_job(buyer, event, database_ta
     """The job is a row in the paying transaction: if that fails, there is no job either."""
     from ticketing import audit
 
-    payment = buy(buyer, event, adults=1, children=0)
+    payment = buy(buyer, event, adult=1, child=0)
     sandbox.press(payment.checkout_id, "pay", notify=False)
 
     def log_and_fail(*args, **kwargs):

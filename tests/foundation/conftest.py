@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from home.management.commands import load_demo_content
+from tests.factories import make_staff, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +29,9 @@ def demo_site(db, monkeypatch):
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
+def staff_client(client):
     """A client signed in as a superuser (not named `admin`: ensure_demo_admin owns that)."""
-    user = django_user_model.objects.create_superuser("staff", "staff@example.com", "unused-password")
-    client.force_login(user)
-    return client
+    return signed_in(make_staff("staff", superuser=True), client)
 
 
 @pytest.fixture

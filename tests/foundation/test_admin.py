@@ -13,11 +13,11 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from legal.models import DataRequest
-from tests.factories import make_event, ticket_types
+from tests.factories import make_event, make_order, make_paid_order, ticket_types
+from ticketing import orders
 from ticketing.models import (
     Event,
     Order,
-    OrderLine,
     Payment,
     ReconciliationMismatch,
     Refund,
@@ -281,7 +281,7 @@ def test_event_capacity_cannot_go_below_sold(staff_client):
 def test_a_ticket_type_with_orders_cannot_be_deleted(staff_client):
     event = make_event(types=[("Standard", "20.00", 100), ("VIP", "50.00", 10)])
     standard, vip = ticket_types(event)
-    make_order(event, ticket_type=vip)
+    make_paid_order(event, {"VIP": 2})
     rows = existing_types(event)
     rows[1]["DELETE"] = "on"
     post_invalid(
@@ -293,36 +293,16 @@ def test_a_ticket_type_with_orders_cannot_be_deleted(staff_client):
 # --- Orders and read-only records ---------------------------------------------------------
 
 
-def make_order(event, ticket_type=None, quantity=2, email="buyer@example.com", status=Order.Status.PAID):
-    ticket_type = ticket_type or ticket_types(event)[0]
-    order = Order.objects.create(
-        event=event,
-        email=email,
-        name="Ann Example",
-        status=status,
-        total=ticket_type.price * quantity,
-        expires_at=timezone.now() + timedelta(minutes=15),
-    )
-    OrderLine.objects.create(
-        order=order, ticket_type=ticket_type, quantity=quantity, unit_price=ticket_type.price
-    )
-    return order
-
-
 def make_paid_order_with_everything(event, user, number=0):
-    """An order with a line, a payment, tickets, a refund and a webhook: every list has a row."""
-    order = make_order(event, email=f"buyer{number}@example.com")
-    ticket_type = ticket_types(event)[0]
-    payment = Payment.objects.create(
-        order=order,
+    """A paid order with tickets, a payment, a refund and a webhook: every list has a row."""
+    order = make_paid_order(
+        event,
+        {"Standard": 2},
+        email=f"buyer{number}@example.com",
         checkout_id=f"chk-{number}",
         checkout_reference=f"ref-{number}",
-        amount=order.total,
-        currency="GBP",
-        status=Payment.Status.PAID,
     )
-    for _ in range(2):
-        Ticket.objects.create(order=order, ticket_type=ticket_type)
+    payment = order.payments.get()
     Refund.objects.create(payment=payment, amount=Decimal("1.00"), requested_by=user)
     WebhookEvent.objects.create(
         dedupe_key=f"hook-{number}", checkout_id=payment.checkout_id, outcome="confirmed"
@@ -333,8 +313,8 @@ def make_paid_order_with_everything(event, user, number=0):
 
 def test_order_admin_lists_searches_and_filters(staff_client, django_user_model):
     event = make_event()
-    order = make_order(event, email="findme@example.com")
-    other = make_order(make_event("Another event"), email="someone@example.com")
+    order = make_paid_order(event, {"Standard": 2}, email="findme@example.com")
+    other = make_paid_order(make_event("Another event"), {"Standard": 2}, email="someone@example.com")
     listing = staff_client.get("/admin/ticketing/order/").content.decode()
     assert order.reference in listing and other.reference in listing
     found = staff_client.get("/admin/ticketing/order/", {"q": "findme@"}).content.decode()
@@ -365,7 +345,7 @@ def assert_refused(response):
 
 
 def test_orders_cannot_be_added_or_deleted(staff_client):
-    order = make_order(make_event())
+    order = make_paid_order(make_event(), {"Standard": 2})
     assert_refused(staff_client.get("/admin/ticketing/order/create/"))
     assert_refused(staff_client.post("/admin/ticketing/order/create/", {"email": "x@example.com"}))
     assert_refused(staff_client.post(f"/admin/ticketing/order/delete/{order.pk}/"))
@@ -374,11 +354,11 @@ def test_orders_cannot_be_added_or_deleted(staff_client):
 
 
 def test_order_edit_changes_contact_details_only(staff_client):
-    order = make_order(make_event(), status=Order.Status.PENDING)
+    order = make_order(make_event(), {"Standard": 2})
     total = order.total
 
     def payment_confirmed_meanwhile(sender, instance, **kwargs):
-        Order.objects.filter(pk=instance.pk).update(status=Order.Status.PAID)
+        orders.mark_paid(Order.objects.get(pk=instance.pk))
 
     data = {"name": "Ann Corrected", "email": "ann@example.org", "total": "0.01", "status": "cancelled"}
     pre_save.connect(payment_confirmed_meanwhile, sender=Order, weak=False)

@@ -1,33 +1,16 @@
-"""Buying, delivering webhooks and reading mail, for the payment-safety tests."""
+"""Delivering webhooks and reading mail, for the payment-safety tests (buying: `tests.factories.buy`)."""
 
 import json
 import time
 
 import httpx
 from django.core import mail
-from django.urls import reverse
 
 from sumup_sandbox.callbacks import sign_event
-from tests.factories import ticket_types
-from ticketing.models import Order, Payment
+from ticketing.models import Order
 
 ALERT_ADDRESS = "payments-team@staff.example"
 WEBHOOK_PATH = "/tickets/webhooks/sumup/"
-
-
-def buy(client, event, *, adult=2, child=1, email="ann@example.com") -> Payment:
-    """Check out over HTTP like a browser; returns the payment (a SumUp checkout) made for it."""
-    adult_type, child_type = ticket_types(event)
-    data = {
-        "name": "Ann Example",
-        "email": email,
-        "accept_terms": "on",
-        f"quantity_{adult_type.pk}": adult,
-        f"quantity_{child_type.pk}": child,
-    }
-    response = client.post(reverse("ticketing:checkout", args=[event.pk]), data)
-    assert response.status_code == 303, response.content.decode()[:500]
-    return Payment.objects.select_related("order").get(hosted_checkout_url=response["Location"])
 
 
 def callback_body(checkout_id) -> dict:
@@ -62,12 +45,3 @@ def buyer_mail(address="ann@example.com"):
 
 def reload(order) -> Order:
     return Order.objects.get(pk=order.pk)
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

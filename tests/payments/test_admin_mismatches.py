@@ -1,13 +1,12 @@
 """Payment mismatches in the admin: listed, inspected, resolved with a note; the dashboard panel."""
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from sumup_sandbox import state as sandbox
-from tests.payments.helpers import buy, callback_body, deliver
+from tests.factories import buy, make_staff, signed_in
+from tests.payments.helpers import callback_body, deliver
 from ticketing.models import ReconciliationMismatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,14 +23,9 @@ def mismatch(buyer, event, sumup_sandbox):
 
 
 @pytest.fixture
-def reviewer(django_user_model):
-    user = django_user_model.objects.create_user("reviewer", "reviewer@staff.example", "unused-password")
+def reviewer():
     codenames = ["access_admin", "view_order", "view_reconciliationmismatch", "change_reconciliationmismatch"]
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+    return signed_in(make_staff("reviewer", *codenames))
 
 
 def test_mismatches_are_listed_and_resolved_with_a_note(reviewer, mismatch):

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from config.logging import JsonFormatter
 from sumup_sandbox import state as sandbox
-from tests.payments.helpers import alerts, buy, callback_body, deliver
+from tests.factories import buy
+from tests.payments.helpers import alerts, callback_body, deliver
 from ticketing.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,8 +11,8 @@ from sumup_sandbox import services
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxRefund, SandboxTransaction
 from tests.concurrency import run_concurrently
-from tests.factories import make_event, make_event_page
-from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
+from tests.factories import buy, make_event, make_event_page
+from tests.payments.helpers import alerts, buyer_mail, callback_body, deliver, reload
 from ticketing import checkout, orders
 from ticketing.inventory import check_inventory
 from ticketing.models import BuyerEmail, Order, Refund, Ticket, WebhookEvent

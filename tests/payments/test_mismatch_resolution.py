@@ -4,6 +4,7 @@ in Wagtail's audit log under their name."""
 import pytest
 from wagtail.models import ModelLogEntry
 
+from tests.factories import make_staff
 from ticketing.models import ReconciliationMismatch
 from ticketing.payments.reconcile import LOG_RESOLVE_MISMATCH, resolve_mismatch
 
@@ -21,8 +22,8 @@ def mismatch():
 
 
 @pytest.fixture
-def reviewer(django_user_model):
-    return django_user_model.objects.create_user("reviewer", "reviewer@staff.example", "unused-password")
+def reviewer():
+    return make_staff("reviewer")
 
 
 def test_resolving_records_who_did_what_and_logs_it(mismatch, reviewer):
@@ -37,8 +38,8 @@ def test_resolving_records_who_did_what_and_logs_it(mismatch, reviewer):
     assert entry.data == {"key": mismatch.key}
 
 
-def test_a_mismatch_is_resolved_once_and_the_first_note_stands(mismatch, reviewer, django_user_model):
-    colleague = django_user_model.objects.create_user("colleague", "colleague@staff.example", "x")
+def test_a_mismatch_is_resolved_once_and_the_first_note_stands(mismatch, reviewer):
+    colleague = make_staff("colleague")
     stale_copy = ReconciliationMismatch.objects.get(pk=mismatch.pk)  # opened before the first resolved it
     assert resolve_mismatch(mismatch, reviewer, "Refunded from the order")
 

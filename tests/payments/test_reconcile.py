@@ -12,7 +12,8 @@ from django.utils import timezone
 from sumup_sandbox import services
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxTransaction
-from tests.payments.helpers import alerts, buy, callback_body, deliver, reload
+from tests.factories import buy
+from tests.payments.helpers import alerts, callback_body, deliver, reload
 from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket
 from ticketing.payments import reconcile
 

@@ -8,35 +8,23 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from sumup_sandbox import services
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxRefund, SandboxTransaction
-from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload
+from tests.factories import buy, make_staff, signed_in
+from tests.payments.helpers import buyer_mail, callback_body, deliver, reload
 from ticketing.inventory import check_inventory
 from ticketing.models import BuyerEmail, Order, Payment, Refund, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def staff_client(django_user_model, username, *codenames):
-    user = django_user_model.objects.create_user(username, f"{username}@staff.example", "unused-password")
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["access_admin", "view_order", *codenames])
-    )
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 @pytest.fixture
-def cashier(django_user_model):
-    return staff_client(django_user_model, "cashier", "refund_order")
+def cashier():
+    return signed_in(make_staff("cashier", "access_admin", "view_order", "refund_order"))
 
 
 @pytest.fixture
@@ -202,8 +190,8 @@ def test_sumup_unreachable_closed_port_refunds_nothing(cashier, paid, settings):
     assert Ticket.objects.filter(voided_at__isnull=True).count() == 3
 
 
-def test_refunds_need_the_refund_permission(django_user_model, paid):
-    clerk = staff_client(django_user_model, "clerk", "change_order")
+def test_refunds_need_the_refund_permission(paid):
+    clerk = signed_in(make_staff("clerk", "access_admin", "view_order", "change_order"))
     for response in (
         clerk.get(refund_url(paid.order)),
         clerk.post(refund_url(paid.order), {"whole_order": "on", "confirmed": "True"}),

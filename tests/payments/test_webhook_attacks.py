@@ -13,7 +13,8 @@ from django.core import mail
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.callbacks import sign_event
 from sumup_sandbox.models import SandboxCheckout
-from tests.payments.helpers import alerts, buy, callback_body, deliver, reload, signed_event
+from tests.factories import buy
+from tests.payments.helpers import alerts, callback_body, deliver, reload, signed_event
 from ticketing.inventory import check_inventory
 from ticketing.models import BuyerEmail, Order, ReconciliationMismatch, Ticket, WebhookEvent
 

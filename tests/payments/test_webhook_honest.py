@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from sumup_sandbox import state as sandbox
 from tests.concurrency import run_concurrently
-from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload, signed_event, wait_for
+from tests.factories import buy, wait_for
+from tests.payments.helpers import buyer_mail, callback_body, deliver, reload, signed_event
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.inventory import check_inventory
 from ticketing.models import BuyerEmail, Order, Payment, Ticket, WebhookEvent

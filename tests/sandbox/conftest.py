@@ -18,6 +18,8 @@ import httpx
 import pytest
 from sumup import Sumup
 
+from tests import factories
+
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HERE = Path(__file__).parent
 
@@ -129,14 +131,19 @@ class Receiver:
     answers: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def received(self):
+        with self.lock:
+            return list(self.deliveries)
+
     def wait_for(self, count, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.deliveries) >= count:
-                    return list(self.deliveries)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} callback(s), got {len(self.deliveries)}")
+        """Every delivery so far, once there are at least `count`."""
+        factories.wait_for(
+            lambda: len(self.received()) >= count,
+            timeout,
+            interval=0.02,
+            failure=lambda: f"expected {count} callback(s), got {len(self.received())}",
+        )
+        return self.received()
 
     def settle(self, quiet=0.5):
         """Every delivery so far, once nothing new has arrived for ``quiet`` seconds."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sumup import Sumup
-from sumup import _exceptions as sdk_errors
+from sumup import errors as sdk_errors
 
 from sumup_sandbox.models import SandboxCheckout
 

@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from sumup import _exceptions as sdk_errors
+from sumup import errors as sdk_errors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
