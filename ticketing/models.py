@@ -428,8 +428,14 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
+        # SumUp was asked but its answer never came (a timeout, a dropped connection): the money
+        # may or may not have gone back. Settled by asking SumUp (`payments.refunds`).
+        UNKNOWN = "unknown", "SumUp did not answer; checking"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    # A refund in these states may still move money: at most one per payment at a time.
+    IN_FLIGHT = (Status.REQUESTED, Status.UNKNOWN)
 
     class Kind(models.TextChoices):
         STAFF = "staff", "By staff"
@@ -458,7 +464,9 @@ class Refund(models.Model):
             # One refund of a payment at SumUp at a time: a double click, or two staff at once,
             # cannot refund the same money twice.
             models.UniqueConstraint(
-                fields=["payment"], condition=Q(status="requested"), name="one_refund_in_flight_per_payment"
+                fields=["payment"],
+                condition=Q(status__in=["requested", "unknown"]),
+                name="one_refund_in_flight_per_payment",
             ),
             # Concurrent webhook deliveries of one late or duplicate payment refund it once.
             models.UniqueConstraint(
