@@ -10,7 +10,10 @@ helpers. Our own code is never mocked.
 import pytest
 from django.core.signals import request_started
 
-from tests.payments.helpers import ALERT_ADDRESS
+from sumup_sandbox import state as sandbox
+from tests.factories import buy, make_staff, signed_in
+from tests.payments.helpers import ALERT_ADDRESS, callback_body, deliver
+from ticketing.models import Order
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +41,21 @@ def sumup_calls():
     request_started.connect(record, weak=False, dispatch_uid="tests.payments.sumup_calls")
     yield calls
     request_started.disconnect(dispatch_uid="tests.payments.sumup_calls")
+
+
+@pytest.fixture
+def paid(buyer, event, sumup_sandbox):
+    """The payment of an order bought and paid over the real path: 2 adults at 20.00 and 1
+    child at 7.50 (47.50 GBP). SumUp's callback is delivered once, by the test."""
+    payment = buy(buyer, event)
+    sandbox.press(payment.checkout_id, "pay", notify=False)
+    deliver(sumup_sandbox.url, callback_body(payment.checkout_id))
+    payment.refresh_from_db()
+    assert payment.order.status == Order.Status.PAID and payment.transaction_id
+    return payment
+
+
+@pytest.fixture
+def cashier():
+    """A client signed in as staff who may see and refund orders."""
+    return signed_in(make_staff("cashier", "access_admin", "view_order", "refund_order"))

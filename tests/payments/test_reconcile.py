@@ -13,7 +13,7 @@ from sumup_sandbox import services
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxTransaction
 from tests.factories import buy
-from tests.payments.helpers import alerts, callback_body, deliver, reload
+from tests.payments.helpers import alerts, reload
 from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket
 from ticketing.payments import reconcile
 
@@ -32,16 +32,6 @@ def open_kinds():
     return sorted(
         ReconciliationMismatch.objects.filter(resolved_at__isnull=True).values_list("kind", flat=True)
     )
-
-
-@pytest.fixture
-def paid(buyer, event, sumup_sandbox):
-    payment = buy(buyer, event)
-    sandbox.press(payment.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(payment.checkout_id))
-    payment.refresh_from_db()
-    assert payment.order.status == Order.Status.PAID
-    return payment
 
 
 def test_a_clean_history_reports_no_mismatches(paid):

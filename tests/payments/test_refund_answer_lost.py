@@ -10,14 +10,13 @@ Until then the tickets do not admit at the door.
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 
 from sumup_sandbox import faults
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxRefund, SandboxTransaction
-from tests.payments.helpers import buy, callback_body, deliver, reload
+from tests.factories import buy
+from tests.payments.helpers import callback_body, deliver, reload
 from ticketing import checkin, checkout, tickets
 from ticketing.inventory import check_inventory
 from ticketing.models import Order, Refund, Ticket
@@ -31,28 +30,6 @@ def quick_timeout(settings):
     settings.SUMUP_TIMEOUT_SECONDS = 1
     yield
     faults.reset()
-
-
-@pytest.fixture
-def paid(buyer, event, sumup_sandbox):
-    payment = buy(buyer, event)
-    sandbox.press(payment.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(payment.checkout_id))
-    payment.refresh_from_db()
-    assert payment.order.status == Order.Status.PAID
-    return payment
-
-
-@pytest.fixture
-def cashier(django_user_model):
-    user = django_user_model.objects.create_user("cashier", "cashier@staff.example", "unused-password")
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["access_admin", "view_order", "refund_order"])
-    )
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def adult_tickets(order):

@@ -22,22 +22,6 @@ from ticketing.models import BuyerEmail, Order, Payment, Refund, Ticket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def cashier():
-    return signed_in(make_staff("cashier", "access_admin", "view_order", "refund_order"))
-
-
-@pytest.fixture
-def paid(buyer, event, sumup_sandbox):
-    """A paid order: 2 adults at 20.00 and 1 child at 7.50 (47.50 GBP)."""
-    payment = buy(buyer, event)
-    sandbox.press(payment.checkout_id, "pay", notify=False)
-    deliver(sumup_sandbox.url, callback_body(payment.checkout_id))
-    payment.refresh_from_db()
-    assert payment.order.status == Order.Status.PAID and payment.transaction_id
-    return payment
-
-
 def refund_url(order):
     return reverse("ticketing_order_refund", args=[order.pk])
 
