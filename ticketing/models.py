@@ -294,6 +294,9 @@ class Order(GuardedColumnsModel):
     created_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     risk_flags = models.JSONField(default=list, blank=True)
+    # While set and in the future, one payment attempt is opening a SumUp checkout for this
+    # order (`ticketing.checkout.start_payment`): a second attempt waits its turn.
+    payment_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

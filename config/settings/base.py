@@ -200,6 +200,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Ticketing --------------------------------------------------------------------------
 ORDER_HOLD_MINUTES = env_int("ORDER_HOLD_MINUTES", 15)
+# SumUp is asked about one payment at most once per this many seconds from the order page
+# and the webhook, however often they are hit.
+SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 3)
+# Pay-again attempts (each opens a SumUp checkout): per client address and per order.
+PAY_AGAIN_RATE_LIMIT = env_str("PAY_AGAIN_RATE_LIMIT", "10/m")
+PAY_AGAIN_RATE_LIMIT_PER_ORDER = env_str("PAY_AGAIN_RATE_LIMIT_PER_ORDER", "3/m")
+# How long one payment attempt owns its order while SumUp opens the checkout.
+PAYMENT_START_LEASE_SECONDS = env_int("PAYMENT_START_LEASE_SECONDS", 30)
 # How long a checkout waits for a stock lock on PostgreSQL before telling the buyer to retry.
 CHECKOUT_LOCK_TIMEOUT_MS = env_int("CHECKOUT_LOCK_TIMEOUT_MS", 3000)
 # /health/ready/ reports the worker as late when the expiry job has not finished for this long.
