@@ -209,6 +209,8 @@ WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# IPv6 clients are counted by network: one connection is usually given a whole /64.
+IPV6_CLIENT_PREFIX = env_int("IPV6_CLIENT_PREFIX", 64)
 # Substrings (lower case) of user agents refused at the checkout door; an empty agent is
 # refused too. Override with a comma-separated BOT_USER_AGENTS.
 BOT_USER_AGENTS = env_list(
