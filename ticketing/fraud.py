@@ -5,7 +5,9 @@ network one connection is given, `email_key` turns an address into the mailbox i
 Both are stored on the order, so velocity limits compare like with like in one indexed query.
 """
 
+import functools
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -97,12 +99,24 @@ def buyer_keys(ip: str | None, email: str) -> BuyerKeys:
     return BuyerKeys(client=client_key(ip), email=email_key(email))
 
 
-def is_bot(user_agent):
-    """An empty agent or one naming a scripting client or headless browser is refused."""
-    agent = (user_agent or "").strip().lower()
+@functools.lru_cache(maxsize=8)
+def _bot_pattern(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def is_bot(user_agent) -> bool:
+    """An empty agent, or one matching a BOT_USER_AGENTS pattern (a scripting client, a
+    headless browser, a crawler naming itself), is refused.
+
+    The patterns name automation precisely (a client's own product token such as `curl/`, a
+    crawler's `…bot/` token), so a person's phone whose model happens to contain "bot" (a
+    Cubot) is not turned away. Matched case-insensitively anywhere in the agent.
+    """
+    agent = (user_agent or "").strip()
     if not agent:
         return True
-    return any(marker in agent for marker in settings.BOT_USER_AGENTS)
+    patterns = tuple(settings.BOT_USER_AGENTS)
+    return bool(patterns) and _bot_pattern(patterns).search(agent) is not None
 
 
 def _exposure(event_id, keys: BuyerKeys):
