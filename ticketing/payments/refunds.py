@@ -31,6 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from core.money import format_money
 from ticketing import alerts, orders, outbox
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
@@ -114,8 +115,8 @@ class RefundPlan:
     def describe(self) -> str:
         if self.tickets:
             what = "every ticket" if self.whole_order else f"{len(self.tickets)} ticket(s)"
-            return f"{self.amount} {self.currency} for {what} of order {self.order.reference}"
-        return f"{self.amount} {self.currency}, all of payment {self.payment.checkout_reference}"
+            return f"{format_money(self.amount, self.currency)} for {what} of order {self.order.reference}"
+        return f"{format_money(self.amount, self.currency)}, all of payment {self.payment.checkout_reference}"
 
 
 def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
@@ -148,7 +149,7 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     left = refundable(payment)
     if amount > left:
         raise RefundRefused(
-            f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order."
+            f"{format_money(amount, payment.currency)} is more than the {format_money(left, payment.currency)} left to refund on this order."
         )
     return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
 
@@ -232,8 +233,8 @@ def _check_sumup_agrees(payment: Payment) -> None:
     if at_sumup != recorded:
         alerts.refund_records_disagree(payment, at_sumup, recorded)
         raise RefundRefused(
-            f"SumUp shows {at_sumup} {payment.currency} refunded on this payment, but {recorded} "
-            f"{payment.currency} is recorded here (a refund whose answer was lost?). Check the payment "
+            f"SumUp shows {format_money(at_sumup, payment.currency)} refunded on this payment, but "
+            f"{format_money(recorded, payment.currency)} is recorded here (a refund whose answer was lost?). Check the payment "
             "in SumUp's dashboard and run reconcile_payments before refunding again."
         )
 
@@ -256,7 +257,7 @@ def _complete(refund: Refund, plan: RefundPlan, user) -> None:
         Refund.objects.filter(pk=refund.pk).update(
             status=Refund.Status.SUCCEEDED, completed_at=timezone.now()
         )
-        cause = f"refund of {plan.amount} {plan.currency}"
+        cause = f"refund of {format_money(plan.amount, plan.currency)}"
         if plan.tickets:
             orders.record_refund(order, tickets=plan.tickets, cause=cause)
         elif not unclaimed_payments(order):
