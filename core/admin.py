@@ -30,7 +30,7 @@ STANDARD_ACTIONS = ("add", "change", "delete", "view")
 
 
 def money(amount: Decimal | None, currency: str) -> str | None:
-    """An amount in a list column as buyers see it too (`core.money.format_money`): "€1,234.50".
+    """An amount in a list column, with its currency, as buyers see it too (`core.money.format_money`).
 
     No amount gives None, which the list shows as its usual dash for an empty value.
     """
@@ -40,7 +40,7 @@ def money(amount: Decimal | None, currency: str) -> str | None:
 
 
 class MoneyInspectView(InspectView):
-    """An inspect page whose amounts read with their currency: "€40.00", not "40.00".
+    """An inspect page whose amounts read with their currency's sign or code, not as bare numbers.
 
     The ModelAdmin names its money fields in `money_fields`, each with where the record keeps
     its currency, as a dotted path: `{"total": "currency"}`, `{"amount": "payment.currency"}`.

@@ -1,8 +1,8 @@
 """Money in templates, in the words of `core.money.format_money` (which owns every rule).
 
-* `{{ amount|money:currency }}`: any amount (an order's total, a refund, a payment): "€40.00".
+* `{{ amount|money:currency }}`: any amount (an order's total, a refund, a payment).
 * `{{ price|price:currency }}`: a ticket's price on a price list, where nothing to pay reads
-  "Free" rather than "£0.00".
+  "Free" rather than a zero amount.
 
 Both need the currency: a template that forgot it is refused when it is compiled, instead of
 quietly showing pounds. Like Django's own filters they never raise while a page renders: a
