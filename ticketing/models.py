@@ -18,6 +18,7 @@ from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel, get_all_child_relations
 
+from core.money import format_money
 from ticketing.codes import new_order_reference, new_secret_token, new_ticket_code
 
 FEW_LEFT_THRESHOLD = 10
@@ -488,7 +489,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.amount} for {self.payment.order.reference}"
+        return f"Refund {format_money(self.amount, self.payment.currency)} for {self.payment.order.reference}"
 
 
 class BuyerEmail(models.Model):
