@@ -133,13 +133,16 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Ord
             # Velocity limits see every order of this buyer that committed before: one buyer's
             # simultaneous checkouts queue on the event's stock row and then see each other.
             inventory.lock_event_stock(event.pk)
-            flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
+            keys = fraud.buyer_keys(buyer.ip, buyer.email)
+            flags = fraud.assess(event.pk, keys, quantities, buyer.user_agent)
             return orders.place(
                 event,
                 orders.NewOrder(
                     name=buyer.name,
                     email=buyer.email,
                     ip=buyer.ip,
+                    client_key=keys.client,
+                    email_key=keys.email,
                     user_agent=buyer.user_agent,
                     quantities=quantities,
                     total=order_total(quantities),

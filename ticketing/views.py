@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip_key(group, request):
-    return fraud.client_ip(request) or "unknown"
+    return fraud.request_client_key(request)
 
 
 def checkout_rate(group, request):

@@ -217,31 +217,38 @@ WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Substrings (lower case) of user agents refused at the checkout door; an empty agent is
-# refused too. Override with a comma-separated BOT_USER_AGENTS.
+# IPv6 clients are counted by network: one connection is usually given a whole /64.
+IPV6_CLIENT_PREFIX = env_int("IPV6_CLIENT_PREFIX", 64)
+# Regular expressions (case-insensitive, searched anywhere in the agent) naming automation
+# refused at the checkout door; an empty agent is refused too. Each names a client's own
+# product token or a crawler's, never a bare word: "bot" alone would refuse Cubot phones.
+# Override with a comma-separated BOT_USER_AGENTS (so a pattern cannot contain a comma).
 BOT_USER_AGENTS = env_list(
     "BOT_USER_AGENTS",
     [
-        "curl",
-        "wget",
-        "python-requests",
-        "python-urllib",
-        "python-httpx",
-        "aiohttp",
-        "httpie",
-        "go-http-client",
-        "java/",
-        "okhttp",
-        "libwww-perl",
-        "scrapy",
-        "headlesschrome",
-        "phantomjs",
-        "puppeteer",
-        "playwright",
-        "selenium",
-        "bot",
-        "spider",
-        "crawler",
+        r"\bcurl/",
+        r"\bwget/",
+        r"\bpython-requests/",
+        r"\bpython-urllib",
+        r"\bpython-httpx/",
+        r"\baiohttp/",
+        r"\bhttpie/",
+        r"\bgo-http-client/",
+        r"\bjava/",
+        r"\bokhttp/",
+        r"\blibwww-perl/",
+        r"\bscrapy/",
+        r"\bheadlesschrome/",
+        r"\bphantomjs/",
+        r"\bpuppeteer\b",
+        r"\bplaywright\b",
+        r"\bselenium\b",
+        r"\bnode-fetch/",
+        r"\baxios/",
+        r"\bpostmanruntime/",
+        # Crawlers: a word ending in bot, spider or crawler followed by its version
+        # (Googlebot/2.1, bingbot/2.0, AhrefsBot/7.0, Baiduspider/2.0).
+        r"\b\w*(?:bot|spider|crawler)/",
     ],
 )
 

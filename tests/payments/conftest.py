@@ -46,7 +46,7 @@ def sumup_calls():
 @pytest.fixture
 def paid(buyer, event, sumup_sandbox):
     """The payment of an order bought and paid over the real path: 2 adults at 20.00 and 1
-    child at 7.50 (47.50 GBP). SumUp's callback is delivered once, by the test."""
+    child at 7.50 (£47.50). SumUp's callback is delivered once, by the test."""
     payment = buy(buyer, event)
     sandbox.press(payment.checkout_id, "pay", notify=False)
     deliver(sumup_sandbox.url, callback_body(payment.checkout_id))

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.money import format_money
 from ticketing import alerts, audit, orders
 from ticketing.inventory import SoldOut
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
@@ -257,8 +258,8 @@ def _mismatch(order: Order, payment: Payment, state: sumup.CheckoutState, proble
             currency=(state.currency or "")[:3],
             detail=(
                 f"Checkout {payment.checkout_reference} of order {order.reference}: SumUp reports "
-                f"{state.amount} {state.currency} to merchant {state.merchant_code or '-'} with reference "
-                f"{state.checkout_reference or '-'}; the order is {order.total} {order.currency}."
+                f"{format_money(state.amount, state.currency)} to merchant {state.merchant_code or '-'} with reference "
+                f"{state.checkout_reference or '-'}; the order is {format_money(order.total, order.currency)}."
             )[:255],
         )
     order.refresh_from_db()

@@ -204,7 +204,7 @@ def _webhook_rate(group, request):
 
 
 def _client_key(group, request):
-    return fraud.client_ip(request) or "unknown"
+    return fraud.request_client_key(request)
 
 
 def _error(message, status):
