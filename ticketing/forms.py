@@ -8,6 +8,8 @@ limits) is `ticketing.checkout`'s, whose message the view shows in this form.
 from django import forms
 from django.conf import settings
 
+from ticketing.models import Order
+
 QUANTITY_PREFIX = "quantity_"
 # Far above any real order: a larger number is tampering, not a buyer.
 ABSOLUTE_MAX_QUANTITY = 100
@@ -17,20 +19,30 @@ def quantity_field_name(ticket_type):
     return f"{QUANTITY_PREFIX}{ticket_type.pk}"
 
 
+def _column_length(field_name):
+    """How many characters the order's column holds: a longer value would fail in the database."""
+    return Order._meta.get_field(field_name).max_length
+
+
 class CheckoutForm(forms.Form):
     name = forms.CharField(
-        max_length=200,
+        max_length=_column_length("name"),
         label="Your name",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        error_messages={"required": "Please tell us your name."},
+        error_messages={
+            "required": "Please tell us your name.",
+            "max_length": "That name is longer than we can keep; please shorten it.",
+        },
     )
     email = forms.EmailField(
+        max_length=_column_length("email"),
         label="E-mail address",
         help_text="Your tickets are sent here.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Please give an e-mail address for your tickets.",
             "invalid": "That e-mail address does not look right; please check it.",
+            "max_length": "That e-mail address is longer than we can send to; please use a shorter one.",
         },
     )
     accept_terms = forms.BooleanField(
