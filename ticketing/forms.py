@@ -5,14 +5,35 @@ rule of the shop (sales open, the most tickets per order, at least one ticket, s
 limits) is `ticketing.checkout`'s, whose message the view shows in this form.
 """
 
+import http.client
+import logging
+
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django_recaptcha.fields import ReCaptchaField
 
 from ticketing.models import Order
+
+logger = logging.getLogger(__name__)
 
 QUANTITY_PREFIX = "quantity_"
 # Far above any real order: a larger number is tampering, not a buyer.
 ABSOLUTE_MAX_QUANTITY = 100
+
+
+CAPTCHA_UNAVAILABLE = "We could not check that you are not a robot just now; please try again in a minute."
+# What asking Google can raise besides its own HTTP errors: urllib's failures to connect, time
+# outs and resets are OSErrors, a half-sent answer an HTTPException; an answer that is not
+# Google's JSON object fails as one of the others while django-recaptcha reads it.
+_CAPTCHA_SERVICE_FAILURES = (
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)
 
 
 def quantity_field_name(ticket_type):
@@ -22,6 +43,31 @@ def quantity_field_name(ticket_type):
 def _column_length(field_name):
     """How many characters the order's column holds: a longer value would fail in the database."""
     return Order._meta.get_field(field_name).max_length
+
+
+class CheckoutCaptchaField(ReCaptchaField):
+    """django-recaptcha's field, failing closed in words the buyer understands when Google can't answer.
+
+    The field itself turns only Google's HTTP errors into a form error; a refused connection, a
+    time-out or an answer it cannot read escapes it as an exception, which would be a 500.
+    Here each of them refuses the order with CAPTCHA_UNAVAILABLE (code "captcha_unavailable"),
+    so the buyer sees the form again, with what they typed, and can try again.
+    """
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except ValidationError as refused:
+            if refused.code != "captcha_error":  # Google answered with an HTTP error
+                raise
+            raise self._unavailable("http_error") from None
+        except _CAPTCHA_SERVICE_FAILURES as error:
+            raise self._unavailable(type(error).__name__) from None
+
+    @staticmethod
+    def _unavailable(error):
+        logger.warning("CAPTCHA verification unavailable", extra={"error": error})
+        return ValidationError(CAPTCHA_UNAVAILABLE, code="captcha_unavailable")
 
 
 class CheckoutForm(forms.Form):
@@ -71,12 +117,15 @@ class CheckoutForm(forms.Form):
                 },
             )
         if settings.CAPTCHA_ENABLED:
-            from django_recaptcha.fields import ReCaptchaField
-
-            self.fields["captcha"] = ReCaptchaField(
+            self.fields["captcha"] = CheckoutCaptchaField(
                 label="",
                 error_messages={"required": "Please confirm you are not a robot."},
             )
+
+    @property
+    def captcha_unavailable(self):
+        """The order was refused only because Google could not be asked: a retry may succeed."""
+        return list(self.errors) == ["captcha"] and self.has_error("captcha", code="captcha_unavailable")
 
     def clean_email(self):
         # One spelling per address, so velocity limits and staff searches see one buyer.
