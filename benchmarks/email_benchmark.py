@@ -6,7 +6,7 @@
    backend, then django-tasks-db's own worker (`db_worker --batch`) run until the queue is
    empty, sending to the locmem backend and to the file backend (`make demo`'s). That is
    the whole path of production but the provider's network: claim the job, claim the
-   `TicketEmail` row, render, send, record.
+   `BuyerEmail` row, render, send, record.
 
 Figures are per process: run several workers for more.
 
@@ -48,20 +48,20 @@ def worker_throughput(event, count, backend_path):
     from django_tasks_db.models import DBTaskResult
 
     from tests.delivery.helpers import DATABASE_TASKS, make_paid_order, run_worker
-    from ticketing.delivery import queue_ticket_email
-    from ticketing.models import TicketEmail
+    from ticketing.models import BuyerEmail
+    from ticketing.outbox import queue_tickets
 
     type_name = event.ticket_types.first().name
     orders = [make_paid_order(event, {type_name: 2}, email=f"buyer{i}@example.com") for i in range(count)]
     with override_settings(TASKS=DATABASE_TASKS, EMAIL_BACKEND=backend_path):
         with transaction.atomic():
             for order in orders:
-                queue_ticket_email(order)
+                queue_tickets(order)
         mail.outbox = []
         started = time.perf_counter()
         run_worker()
         elapsed = time.perf_counter() - started
-    sent = TicketEmail.objects.filter(order__in=orders, status=TicketEmail.Status.SENT).count()
+    sent = BuyerEmail.objects.filter(order__in=orders, status=BuyerEmail.Status.SENT).count()
     assert sent == count, f"only {sent} of {count} sent"
     DBTaskResult.objects.all().delete()
     return count / elapsed

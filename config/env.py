@@ -1,13 +1,12 @@
 """Reading settings from the environment.
 
-Every setting named in DESIGN.md can be overridden by an environment variable of the same
-name in every settings module, so each module calls these helpers with its own default.
+Every setting an operator may need to change can be overridden by an environment variable of
+the same name in every settings module, so each module calls these helpers with its own default.
 An empty variable counts as unset: platforms often define a variable with no value, and
 `SECURE_SSL_REDIRECT=` must not quietly turn a protection off.
 """
 
 import os
-from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,11 +44,6 @@ def env_int(name, default):
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
-
-
-def env_decimal(name, default):
-    raw = _raw(name)
-    return Decimal(raw) if raw else Decimal(default)
 
 
 def env_list(name, default=()):

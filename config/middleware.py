@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import UnreadablePostError
 from django.urls import get_resolver, get_urlconf
 
+from config import views
 from config.logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -17,23 +18,22 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class HealthCheckMiddleware:
-    """Answer /health/ and /health/ready/ before host validation and the HTTPS redirect.
+    """Answer GET and HEAD on /health/ and /health/ready/, before host validation and the HTTPS
+    redirect. This is their only route: the URLconf has none.
 
     Platform probes call the container directly, over plain HTTP, with a Host header of their
     own (Railway's is healthcheck.railway.app): neither is a reason to report the app down.
+    Any other method goes down the stack like every request (and is refused there).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.checks = {"/health/": views.health, "/health/ready/": views.ready}
 
     def __call__(self, request):
-        from config import views
-
-        if request.method in ("GET", "HEAD"):
-            if request.path_info == "/health/":
-                return views.health(request)
-            if request.path_info == "/health/ready/":
-                return views.ready(request)
+        check = self.checks.get(request.path_info)
+        if check is not None and request.method in ("GET", "HEAD"):
+            return check(request)
         return self.get_response(request)
 
 

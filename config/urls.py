@@ -1,17 +1,24 @@
 from django.apps import apps
 from django.conf import settings
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
 
+# /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
+# host validation (config/middleware.py).
 urlpatterns = [
-    path("health/", views.health, name="health"),
-    path("health/ready/", views.ready, name="health-ready"),
     # Browsers ask for /favicon.ico on pages that name no icon (the sandbox's, SumUp-like).
     path("favicon.ico", views.favicon),
+    # The site settings moved from the home app to core; editors' bookmarks still open them.
+    path("admin/settings/home/sitesettings/", RedirectView.as_view(url="/admin/settings/core/sitesettings/")),
+    path(
+        "admin/settings/home/sitesettings/<int:site_pk>/",
+        RedirectView.as_view(url="/admin/settings/core/sitesettings/%(site_pk)s/"),
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),

@@ -9,3 +9,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Site"
+
+    def ready(self):
+        from core import page_cache
+
+        page_cache.listen_for_content_changes()

@@ -1,7 +1,7 @@
-"""Editorial pages. Dates, venues, prices and availability are read from `ticketing.Event`,
-so an editor never types them twice and the page can never disagree with the checkout."""
+"""Editorial pages. Dates, venues, prices and availability are read from the shop
+(`ticketing.shop`), so an editor never types them twice and the page can never disagree with
+the checkout."""
 
-from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Prefetch
@@ -9,14 +9,14 @@ from django.http import Http404
 from django.utils import timezone
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
-from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
-from home.page_cache import cache_this_page, expire_page_by
-from ticketing.models import Event, TicketType
+from core.models import CachedPage
+from core.page_cache import expire_page_by
+from ticketing import shop
 
 EVENTS_PER_PAGE = 12
 # The rendition event cards show (templates/home/includes/event_card.html uses the same spec):
@@ -54,34 +54,14 @@ def upcoming_event_pages(parent=None):
     One query for the pages (event and hero image joined) and one for all their ticket
     types, however many events there are.
     """
-    pages = EventPage.objects.live().filter(
-        event__starts_at__gte=timezone.now() - timezone.timedelta(hours=6)
-    )
+    pages = EventPage.objects.live()
     if parent is not None:
         pages = pages.child_of(parent)
-    return (
-        pages.exclude(event__status=Event.Status.DRAFT)
-        .select_related("event")
-        .prefetch_related(
-            Prefetch("event__ticket_types", queryset=TicketType.objects.order_by("price")),
-            Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions(CARD_RENDITION)),
-        )
-        .order_by("event__starts_at", "pk")
-    )
-
-
-class CachedPage(Page):
-    """A page whose rendered HTML may be served from the cache (see home.page_cache)."""
-
-    cached_event_field = None
-
-    class Meta:
-        abstract = True
-
-    def serve(self, request, *args, **kwargs):
-        event_id = getattr(self, self.cached_event_field) if self.cached_event_field else None
-        cache_this_page(request, event_id)
-        return super().serve(request, *args, **kwargs)
+    # Six hours after it starts, an event is over for the listings (most end well before).
+    listed = shop.with_listed_events(pages, starting_after=timezone.now() - timezone.timedelta(hours=6))
+    return listed.prefetch_related(
+        Prefetch("hero_image", queryset=get_image_model().objects.prefetch_renditions(CARD_RENDITION))
+    ).order_by("event__starts_at", "pk")
 
 
 class HomePage(CachedPage):
@@ -149,61 +129,12 @@ class EventPage(CachedPage):
     cached_event_field = "event_id"
 
     def get_context(self, request, *args, **kwargs):
-        from ticketing.forms import CheckoutForm
-
         context = super().get_context(request, *args, **kwargs)
-        event = Event.objects.prefetch_related("ticket_types").get(pk=self.event_id)
-        ticket_types = list(event.ticket_types.all())
-        context["event"] = event
-        context["ticket_types"] = ticket_types
-        context["sales_state"] = event.sales_state(ticket_types=ticket_types)
-        expire_page_by(request, event.next_sales_change())
-        context["hold_minutes"] = settings.ORDER_HOLD_MINUTES
-        context.setdefault("checkout_form", CheckoutForm(event=event, ticket_types=ticket_types))
+        shown = shop.event_for_page(self.event_id)
+        context["event"] = shown.event
+        context["ticket_types"] = shown.ticket_types
+        context["sales_state"] = shown.sales_state
+        context["hold_minutes"] = shown.hold_minutes
+        expire_page_by(request, shown.sales_change_at)
+        context.setdefault("checkout_form", shown.checkout_form())
         return context
-
-
-@register_setting(icon="site")
-class SiteSettings(BaseSiteSetting):
-    """Site name, contact and footer links, edited in Settings → Site settings."""
-
-    site_name = models.CharField(max_length=80, default="Jersey Events")
-    tagline = models.CharField(
-        max_length=160, blank=True, default="Live music, theatre and comedy across the island"
-    )
-    contact_email = models.EmailField(blank=True, default="hello@jerseyevents.je")
-    terms_page = models.ForeignKey(
-        "wagtailcore.Page",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Linked from the checkout's 'I accept the Terms' box.",
-    )
-    privacy_page = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    footer_links = StreamField(
-        [
-            (
-                "link",
-                blocks.StructBlock(
-                    [("label", blocks.CharBlock(max_length=60)), ("page", blocks.PageChooserBlock())],
-                    icon="link",
-                ),
-            )
-        ],
-        blank=True,
-    )
-
-    panels = [
-        FieldPanel("site_name"),
-        FieldPanel("tagline"),
-        FieldPanel("contact_email"),
-        FieldPanel("terms_page"),
-        FieldPanel("privacy_page"),
-        FieldPanel("footer_links"),
-    ]
-
-    class Meta:
-        verbose_name = "Site settings"

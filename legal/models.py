@@ -7,7 +7,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from home.models import CachedPage
+from core.models import CachedPage
 
 
 class LegalPage(CachedPage):

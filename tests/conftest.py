@@ -7,7 +7,7 @@ by pytest-django's live server, and the real SDK client is pointed at it.
 import pytest
 from django.core.cache import cache
 
-from home import page_cache
+from core import page_cache
 
 pytest_plugins = ["tests.browser"]
 

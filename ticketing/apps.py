@@ -7,7 +7,14 @@ class TicketingConfig(AppConfig):
     verbose_name = "Ticketing"
 
     def ready(self):
-        from ticketing import schedule
+        from core import page_cache
+        from ticketing import schedule, signals
 
         # Every deploy's release step (`migrate`) makes sure the periodic jobs are scheduled.
         post_migrate.connect(schedule.seed_after_migrate, sender=self, dispatch_uid="ticketing-schedule")
+
+        # Event pages are served from the page cache: each sale or release, and each edit of an
+        # event or its ticket types, must make the event's cached page stale at once.
+        signals.availability_changed.connect(page_cache.availability_changed, dispatch_uid="pagecache-stock")
+        page_cache.refresh_event_page_when_saved("ticketing.Event", event_id_field="pk")
+        page_cache.refresh_event_page_when_saved("ticketing.TicketType", event_id_field="event_id")

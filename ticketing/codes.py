@@ -4,6 +4,9 @@ import secrets
 
 # No 0/O, 1/I/L: door staff type ticket codes, buyers read references over the phone.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# Sixteen characters of that alphabet, about 79 bits: too many to guess. The door refuses a
+# typed code of any other length before it looks the code up.
+TICKET_CODE_LENGTH = 16
 
 
 def random_code(length):
@@ -15,7 +18,7 @@ def new_order_reference():
 
 
 def new_ticket_code():
-    return random_code(16)
+    return random_code(TICKET_CODE_LENGTH)
 
 
 def new_secret_token():

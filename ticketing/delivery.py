@@ -1,18 +1,18 @@
-"""Getting tickets to the buyer: the ticket e-mail, its retries, and staff resends.
+"""Getting every e-mail to its buyer: attempts, retries, giving up, recovery and staff resends.
 
-The life of a ticket e-mail (`TicketEmail`, one row per promise to send):
+The life of a buyer e-mail (`BuyerEmail`, one row per promise to send: the tickets, a refund
+notice, or the apology for an automatic refund):
 
-1. `queue_ticket_email(order)` runs inside the transaction that marks the order paid. It
-   writes the `TicketEmail` row and enqueues the `send_ticket_email` task on the
-   django-tasks-db backend, whose job is a row in the same database: both commit or roll back
-   with the payment, so there is an e-mail job exactly when there are tickets.
+1. `ticketing.outbox` writes the row and enqueues its job, in the transaction that makes the
+   promise (the one that pays, resends or records a refund).
 2. The worker runs `deliver()`: it claims the row with a conditional UPDATE
-   (`queued → sending`, so two jobs for one row cannot both send), renders the e-mail and
-   sends it through the configured backend (anymail in production).
-3. A failure is recorded on the row (attempts, error with any address blanked) and the task
-   is enqueued again with `run_after` = now + the next delay of `RETRY_DELAYS` (django-tasks
-   has no retries of its own). After the last delay the row is marked `failed` and an error
-   is logged (Sentry alerts on it); staff see it in the admin and can resend.
+   (`queued → sending`, so two jobs for one row cannot both send), renders the e-mail its kind
+   calls for, from the database as it is now, and sends it through the configured backend
+   (anymail in production).
+3. A failure is recorded on the row (attempts, error with any address blanked) and a new job
+   is enqueued to run after the next delay of `retry_delays()` (django-tasks has no retries
+   of its own). After the last delay the row is marked `failed` and an error is logged
+   (Sentry alerts on it); staff see it in the admin (and can resend tickets).
 4. `requeue_stalled()`, run by the scheduler every few minutes, puts back to work a row whose
    job was lost: a worker killed mid-send (stuck in `sending` past `SENDING_LEASE`) or a queued
    row whose job is no longer in the queue. Delivery is therefore at-least-once: a worker that
@@ -39,13 +39,15 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing.models import Order, Ticket, TicketEmail
+from ticketing import outbox
+from ticketing.models import BuyerEmail, Order, Refund, Ticket
 from ticketing.tickets import qr_png, sign_ticket_code
 
 logger = logging.getLogger(__name__)
 
 # Minutes to wait before each retry: 7 attempts over about ten and a half hours, long enough
 # to ride out a provider's outage, short enough that the buyer has tickets before the event.
+# The setting keeps the name it had when only ticket e-mails were retried; it covers every kind.
 DEFAULT_RETRY_MINUTES = (1, 5, 15, 60, 180, 360)
 # A row in `sending` for longer than this belongs to a worker that died.
 SENDING_LEASE = timedelta(minutes=10)
@@ -72,104 +74,84 @@ class CannotResend(Exception):
     """The order has no valid tickets to send (not paid, or refunded)."""
 
 
-# --- Queueing -----------------------------------------------------------------------------
-
-
-def queue_ticket_email(order: Order, *, reason=TicketEmail.Reason.PAID, requested_by=None) -> TicketEmail:
-    """Promise the buyer an e-mail with their tickets; call inside the transaction that pays.
-
-    Returns the new `TicketEmail`. Its job is enqueued in the same transaction when the task
-    backend keeps jobs in this database (django-tasks-db); any other backend (the immediate
-    one in tests) is handed the job only once the transaction has committed, so no e-mail is
-    ever sent for a payment that then rolled back.
-    """
-    ticket_email = TicketEmail.objects.create(
-        order=order, reason=reason, requested_by=requested_by, next_attempt_at=timezone.now()
-    )
-    _enqueue(ticket_email.pk)
-    logger.info("ticket e-mail queued", extra={"order": order.reference, "reason": reason})
-    return ticket_email
-
-
-def _backend_is_transactional(backend) -> bool:
-    from django_tasks_db import DatabaseBackend
-
-    return isinstance(backend, DatabaseBackend)
-
-
-def _enqueue(ticket_email_id: int, run_after=None) -> None:
-    from ticketing.tasks import send_ticket_email
-
-    task = send_ticket_email
-    backend = task.get_backend()
-    if run_after is not None:
-        if not backend.supports_defer:
-            # Nothing can wait in this backend's queue: `requeue_stalled` enqueues it when due.
-            return
-        task = task.using(run_after=run_after)
-
-    def enqueue():
-        result = task.enqueue(ticket_email_id)
-        TicketEmail.objects.filter(pk=ticket_email_id).update(task_id=str(result.id))
-
-    if _backend_is_transactional(backend):
-        enqueue()
-    else:
-        transaction.on_commit(enqueue)
+class NothingToSend(Exception):
+    """The e-mail has lost its purpose since it was queued; the message says why, for staff."""
 
 
 # --- Sending ------------------------------------------------------------------------------
 
 
-def deliver(ticket_email_id: int) -> str:
-    """Make one attempt at sending a ticket e-mail; the body of the `send_ticket_email` task.
+def deliver(buyer_email_id: int) -> str:
+    """Make one attempt at sending a buyer e-mail; the body of the `send_buyer_email` task.
 
     Returns what happened: "sent", "retry", "failed", "cancelled", or "skipped" when the row
     is not due (already sent, being sent by another job, or waiting for a later retry).
     """
     now = timezone.now()
-    claimed = TicketEmail.objects.filter(
-        pk=ticket_email_id, status=TicketEmail.Status.QUEUED, next_attempt_at__lte=now
+    claimed = BuyerEmail.objects.filter(
+        pk=buyer_email_id, status=BuyerEmail.Status.QUEUED, next_attempt_at__lte=now
     )
-    if not claimed.update(status=TicketEmail.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now):
+    if not claimed.update(status=BuyerEmail.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now):
         return "skipped"
-    ticket_email = TicketEmail.objects.select_related("order__event").get(pk=ticket_email_id)
-    order = ticket_email.order
-    tickets = list(valid_tickets(order)) if order.status in TICKET_STATES else []
-    if not tickets:
-        _finish(ticket_email, TicketEmail.Status.CANCELLED, next_attempt_at=None)
-        logger.info("ticket e-mail cancelled: no valid tickets", extra={"order": order.reference})
-        return "cancelled"
+    buyer_email = BuyerEmail.objects.select_related("order__event", "refund__payment").get(pk=buyer_email_id)
+    log_extra = {
+        "order": buyer_email.order.reference,
+        "kind": buyer_email.kind,
+        "attempt": buyer_email.attempts,
+    }
     try:
-        build_ticket_email(order, tickets).send()
+        compose(buyer_email).send()
+    except NothingToSend as why:
+        _finish(buyer_email, BuyerEmail.Status.CANCELLED, next_attempt_at=None, last_error=str(why))
+        logger.info("buyer e-mail cancelled: %s", why, extra=log_extra)
+        return "cancelled"
     except Exception as error:  # any failure of rendering or the provider: record, retry
-        return _after_failure(ticket_email, error)
-    _finish(
-        ticket_email, TicketEmail.Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
-    )
-    logger.info("ticket e-mail sent", extra={"order": order.reference, "attempt": ticket_email.attempts})
+        return _after_failure(buyer_email, error)
+    _finish(buyer_email, BuyerEmail.Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="")
+    logger.info("buyer e-mail sent", extra=log_extra)
     return "sent"
 
 
-def _finish(ticket_email: TicketEmail, status: str, **fields) -> None:
-    TicketEmail.objects.filter(pk=ticket_email.pk, status=TicketEmail.Status.SENDING).update(
+def compose(buyer_email: BuyerEmail) -> EmailMultiAlternatives:
+    """The message this e-mail is now, from the order (and refund) as they are at this attempt.
+
+    Raises `NothingToSend` when there is no longer anything to say: no address to send to, or
+    tickets to send that are no longer valid.
+    """
+    order = buyer_email.order
+    if not order.email:
+        raise NothingToSend("The order has no e-mail address.")
+    if buyer_email.kind == BuyerEmail.Kind.TICKETS:
+        tickets = list(valid_tickets(order)) if order.status in TICKET_STATES else []
+        if not tickets:
+            raise NothingToSend("No valid tickets to send.")
+        return build_ticket_email(order, tickets)
+    return build_refund_email(buyer_email.refund)
+
+
+def _finish(buyer_email: BuyerEmail, status: str, **fields) -> None:
+    BuyerEmail.objects.filter(pk=buyer_email.pk, status=BuyerEmail.Status.SENDING).update(
         status=status, **fields
     )
 
 
-def _after_failure(ticket_email: TicketEmail, error: Exception) -> str:
-    order = ticket_email.order
+def _after_failure(buyer_email: BuyerEmail, error: Exception) -> str:
     description = describe_error(error)
-    log_extra = {"order": order.reference, "attempt": ticket_email.attempts, "error": type(error).__name__}
+    log_extra = {
+        "order": buyer_email.order.reference,
+        "kind": buyer_email.kind,
+        "attempt": buyer_email.attempts,
+        "error": type(error).__name__,
+    }
     delays = retry_delays()
-    if isinstance(error, PERMANENT_ERRORS) or ticket_email.attempts > len(delays):
-        _finish(ticket_email, TicketEmail.Status.FAILED, next_attempt_at=None, last_error=description)
-        logger.error("ticket e-mail failed; giving up until staff resend", extra=log_extra)
+    if isinstance(error, PERMANENT_ERRORS) or buyer_email.attempts > len(delays):
+        _finish(buyer_email, BuyerEmail.Status.FAILED, next_attempt_at=None, last_error=description)
+        logger.error("buyer e-mail failed; giving up until staff act", extra=log_extra)
         return "failed"
-    retry_at = timezone.now() + delays[ticket_email.attempts - 1]
-    _finish(ticket_email, TicketEmail.Status.QUEUED, next_attempt_at=retry_at, last_error=description)
-    _enqueue(ticket_email.pk, run_after=retry_at)
-    logger.warning("ticket e-mail failed; will retry", extra={**log_extra, "retry_at": retry_at.isoformat()})
+    retry_at = timezone.now() + delays[buyer_email.attempts - 1]
+    _finish(buyer_email, BuyerEmail.Status.QUEUED, next_attempt_at=retry_at, last_error=description)
+    outbox.enqueue_attempt(buyer_email.pk, run_after=retry_at)
+    logger.warning("buyer e-mail failed; will retry", extra={**log_extra, "retry_at": retry_at.isoformat()})
     return "retry"
 
 
@@ -192,11 +174,15 @@ def tickets_url(order: Order) -> str:
     return settings.SITE_URL + reverse("ticketing:tickets", args=[order.token])
 
 
+def order_url(order: Order) -> str:
+    return settings.SITE_URL + reverse("ticketing:order", args=[order.token])
+
+
 def site_details():
     """The site's name and contact address as editors set them (Settings → Site settings)."""
     from wagtail.models import Site
 
-    from home.models import SiteSettings
+    from core.models import SiteSettings
 
     name, contact = settings.WAGTAIL_SITE_NAME, ""
     site = Site.objects.filter(is_default_site=True).first()
@@ -226,17 +212,11 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
         "event": event,
         "items": items,
         "tickets_url": tickets_url(order),
-        "order_url": settings.SITE_URL + reverse("ticketing:order", args=[order.token]),
+        "order_url": order_url(order),
         "site_name": site_name,
         "contact_email": contact_email,
     }
-    subject = " ".join(render_to_string("emails/tickets_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/tickets.txt", context),
-        to=[order.email],
-    )
-    message.attach_alternative(render_to_string("emails/tickets.html", context), "text/html")
+    message = _render("tickets", context, to=order.email)
     message.mixed_subtype = "related"
     for item in items:
         ticket = item["ticket"]
@@ -250,11 +230,54 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
     return message
 
 
+def build_refund_email(refund: Refund) -> EmailMultiAlternatives:
+    """The buyer's news of a refund: plain text and HTML.
+
+    Which words depends on the refund's kind (a staff refund, an apology for a payment that
+    came after the tickets were gone, a note about a second payment) and on whether SumUp has
+    accepted it yet. A staff refund lists the tickets it voided, so the buyer knows which of
+    theirs no longer admit anyone.
+    """
+    order = refund.payment.order
+    site_name, contact_email = site_details()
+    refunded_tickets = list(
+        refund.tickets.select_related("ticket_type").order_by("ticket_type__sort_order", "id")
+    )
+    context = {
+        "refund": refund,
+        "order": order,
+        "event": order.event,
+        "currency": refund.payment.currency,
+        "refunded_tickets": refunded_tickets,
+        "ticket_count": len(refunded_tickets),
+        "whole_order": bool(refunded_tickets) and len(refunded_tickets) == order.tickets.count(),
+        "others_valid": order.tickets.filter(voided_at__isnull=True).exists(),
+        "succeeded": refund.status == Refund.Status.SUCCEEDED,
+        "order_url": order_url(order),
+        "site_name": site_name,
+        "contact_email": contact_email,
+    }
+    message = _render("refund", context, to=order.email)
+    message.tags = ["refund"]
+    message.metadata = {"order_reference": order.reference}
+    return message
+
+
+def _render(template: str, context: dict, *, to: str) -> EmailMultiAlternatives:
+    """emails/<template>_subject.txt, .txt and .html made into one message (subject on one line)."""
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to]
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    return message
+
+
 # --- Recovery and resend ----------------------------------------------------------------------
 
 
 def requeue_stalled(now=None) -> int:
-    """Put back to work the ticket e-mails whose job was lost; returns how many.
+    """Put back to work the buyer e-mails whose job was lost; returns how many.
 
     * `sending` for longer than `SENDING_LEASE`: the worker died mid-attempt. The row goes
       back to `queued` (or to `failed` when it has had all its attempts) and gets a new job.
@@ -265,47 +288,31 @@ def requeue_stalled(now=None) -> int:
     """
     now = now or timezone.now()
     cutoff = now - SENDING_LEASE
-    stuck = TicketEmail.objects.filter(status=TicketEmail.Status.SENDING, last_attempt_at__lt=cutoff)
+    stuck = BuyerEmail.objects.filter(status=BuyerEmail.Status.SENDING, last_attempt_at__lt=cutoff)
     stuck.filter(attempts__gte=max_attempts()).update(
-        status=TicketEmail.Status.FAILED,
+        status=BuyerEmail.Status.FAILED,
         next_attempt_at=None,
         last_error="Worker stopped during the last attempt",
     )
     revived = list(stuck.values_list("pk", flat=True))
-    TicketEmail.objects.filter(pk__in=revived, status=TicketEmail.Status.SENDING).update(
-        status=TicketEmail.Status.QUEUED, next_attempt_at=now, last_error="Worker stopped during the attempt"
+    BuyerEmail.objects.filter(pk__in=revived, status=BuyerEmail.Status.SENDING).update(
+        status=BuyerEmail.Status.QUEUED, next_attempt_at=now, last_error="Worker stopped during the attempt"
     )
-    overdue = TicketEmail.objects.filter(
-        status=TicketEmail.Status.QUEUED, next_attempt_at__lt=cutoff
-    ).exclude(pk__in=revived)
-    waiting = _jobs_waiting(overdue.exclude(task_id="").values_list("task_id", flat=True))
+    overdue = BuyerEmail.objects.filter(status=BuyerEmail.Status.QUEUED, next_attempt_at__lt=cutoff).exclude(
+        pk__in=revived
+    )
+    waiting = outbox.jobs_waiting(overdue.exclude(task_id="").values_list("task_id", flat=True))
     lost = [pk for pk, task_id in overdue.values_list("pk", "task_id") if task_id not in waiting]
     for pk in [*revived, *lost]:
-        _enqueue(pk)
-    for order_reference in TicketEmail.objects.filter(pk__in=[*revived, *lost]).values_list(
-        "order__reference", flat=True
+        outbox.enqueue_attempt(pk)
+    for order_reference, kind in BuyerEmail.objects.filter(pk__in=[*revived, *lost]).values_list(
+        "order__reference", "kind"
     ):
-        logger.warning("ticket e-mail job lost; queued again", extra={"order": order_reference})
+        logger.warning("buyer e-mail job lost; queued again", extra={"order": order_reference, "kind": kind})
     return len(revived) + len(lost)
 
 
-def _jobs_waiting(task_ids) -> set[str]:
-    """Which of these task ids are still waiting or running in the database queue."""
-    from ticketing.tasks import send_ticket_email
-
-    task_ids = list(task_ids)
-    if not task_ids or not _backend_is_transactional(send_ticket_email.get_backend()):
-        return set()
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    alive = DBTaskResult.objects.filter(
-        id__in=task_ids, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    ).values_list("id", flat=True)
-    return {str(task_id) for task_id in alive}
-
-
-def resend_tickets(order: Order, staff_user, email: str | None = None) -> TicketEmail:
+def resend_tickets(order: Order, staff_user, email: str | None = None) -> BuyerEmail:
     """Send the order's tickets again, to a corrected address if given; written to the audit log.
 
     The new address replaces the order's (so later e-mails go there too). The audit entry
@@ -320,11 +327,12 @@ def resend_tickets(order: Order, staff_user, email: str | None = None) -> Ticket
         if address_changed:
             order.email = email
             order.save(update_fields=["email", "updated_at"])
-        ticket_email = queue_ticket_email(order, reason=TicketEmail.Reason.RESEND, requested_by=staff_user)
+        buyer_email = outbox.queue_tickets(order, reason=BuyerEmail.Reason.RESEND, requested_by=staff_user)
         log(
             instance=order,
             action=RESEND_LOG_ACTION,
             user=staff_user,
-            data={"ticket_email": ticket_email.pk, "address_changed": address_changed},
+            # "ticket_email" is the key earlier entries of this action use.
+            data={"ticket_email": buyer_email.pk, "address_changed": address_changed},
         )
-    return ticket_email
+    return buyer_email

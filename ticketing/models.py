@@ -428,8 +428,14 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
+        # SumUp was asked but its answer never came (a timeout, a dropped connection): the money
+        # may or may not have gone back. Settled by asking SumUp (`payments.refunds`).
+        UNKNOWN = "unknown", "SumUp did not answer; checking"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    # A refund in these states may still move money: at most one per payment at a time.
+    IN_FLIGHT = (Status.REQUESTED, Status.UNKNOWN)
 
     class Kind(models.TextChoices):
         STAFF = "staff", "By staff"
@@ -458,7 +464,9 @@ class Refund(models.Model):
             # One refund of a payment at SumUp at a time: a double click, or two staff at once,
             # cannot refund the same money twice.
             models.UniqueConstraint(
-                fields=["payment"], condition=Q(status="requested"), name="one_refund_in_flight_per_payment"
+                fields=["payment"],
+                condition=Q(status__in=["requested", "unknown"]),
+                name="one_refund_in_flight_per_payment",
             ),
             # Concurrent webhook deliveries of one late or duplicate payment refund it once.
             models.UniqueConstraint(
@@ -472,19 +480,28 @@ class Refund(models.Model):
         return f"Refund {self.amount} for {self.payment.order.reference}"
 
 
-class TicketEmail(models.Model):
-    """One promise to e-mail an order's tickets: made when the order is paid, and at each resend.
+class BuyerEmail(models.Model):
+    """One promise to e-mail a buyer: their tickets, or news of a refund of their money.
 
-    It is written in the transaction that marks the order paid, so it exists exactly when the
-    payment does, and it outlives any job: `ticketing.delivery` sends it, retries it with
-    back-off and records each attempt here, where staff see it. The tickets themselves never
-    depend on it: they are in the database whatever happens to the e-mail.
+    A row is written by `ticketing.outbox` in the transaction that makes the promise (the one
+    that pays, resends or records a refund), so it exists exactly when that change does, and it
+    outlives any job: `ticketing.delivery` sends it, retries it with back-off and records each
+    attempt here, where staff see it. Neither tickets nor refunds depend on it: they are in the
+    database whatever happens to the e-mail.
 
     It holds no personal data: neither the address (the order's, read at each attempt, so a
     corrected address is used by a retry too) nor the body, which erasure would then have to find.
     """
 
+    class Kind(models.TextChoices):
+        TICKETS = "tickets", "Tickets"
+        REFUND = "refund", "Refund notice"
+        LATE_PAYMENT = "late_payment", "Apology: paid after the tickets were gone, money returned"
+        DUPLICATE_PAYMENT = "duplicate_payment", "Notice: charged twice, second payment refunded"
+
     class Reason(models.TextChoices):
+        """Why tickets are sent; refund notices have none (their refund says why)."""
+
         PAID = "paid", "Order paid"
         RESEND = "resend", "Resent by staff"
 
@@ -493,16 +510,25 @@ class TicketEmail(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (gave up)"
-        CANCELLED = "cancelled", "Cancelled (no valid tickets)"
+        CANCELLED = "cancelled", "Cancelled (nothing to send)"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="ticket_emails")
-    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.PAID)
+    # The accessor keeps the name it had when this model held ticket e-mails only: the order
+    # admin reads it by that name.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="buyer_emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TICKETS)
+    # PROTECT: a notice is rendered from its refund at each attempt, and a refund is a record
+    # of money given back, never to be deleted; deleting one fails loudly instead of leaving
+    # notices that can no longer say what they are about.
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="buyer_emails"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default=Reason.PAID)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # The exception's class and message, e-mail addresses blanked out.
+    # The exception's class and message, e-mail addresses blanked out; or why it was cancelled.
     last_error = models.CharField(max_length=300, blank=True)
     # The task (django-tasks result id) that will make the next attempt, when one is queued.
     task_id = models.CharField(max_length=64, blank=True)
@@ -514,10 +540,23 @@ class TicketEmail(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
-        verbose_name = "ticket e-mail"
+        constraints = [
+            # A refund notice (every kind but tickets) cannot be written without the refund it
+            # is about, and tickets are never sent "about" a refund.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="tickets", refund__isnull=True)
+                    | Q(kind__in=["refund", "late_payment", "duplicate_payment"], refund__isnull=False)
+                ),
+                name="buyer_email_refund_matches_kind",
+            ),
+        ]
+        verbose_name = "e-mail to buyer"
+        verbose_name_plural = "e-mails to buyers"
 
     def __str__(self):
-        return f"Ticket e-mail for {self.order.reference} ({self.get_status_display()})"
+        what = self.get_kind_display()
+        return f"E-mail to the buyer of {self.order.reference}: {what} ({self.get_status_display()})"
 
 
 class ScheduledJob(models.Model):

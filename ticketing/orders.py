@@ -184,9 +184,9 @@ def _issue_tickets(order: Order) -> None:
         for _ in range(quantity)
     )
     # In the same transaction: the e-mail exists exactly when the tickets do.
-    from ticketing.delivery import queue_ticket_email
+    from ticketing.outbox import queue_tickets
 
-    queue_ticket_email(order)
+    queue_tickets(order)
 
 
 def _void(tickets, now) -> list[Ticket]:

@@ -1,8 +1,13 @@
 """Background tasks run by `python manage.py db_worker` (django-tasks with django-tasks-db).
 
-Each task is a thin entry point: the work and its rules live in `ticketing.delivery` and
-`ticketing.schedule`, which can be called and tested without a queue. Arguments are ids and
-names only: a job row must not carry personal data, and it may run after the data changed.
+This is the only module that defines tasks. Each is a thin entry point: the work and its rules
+live in `ticketing.delivery` and `ticketing.schedule`, which can be called and tested without a
+queue. Arguments are ids and names only: a job row must not carry personal data, and it may
+run after the data changed.
+
+A job names its task by import path, and a live queue holds jobs for hours (a retry waits up to
+six), so a task's path outlives the code that enqueued it: rename or move one only by keeping
+the old name working too.
 """
 
 from django_tasks import task
@@ -14,8 +19,22 @@ EMAIL_PRIORITY = 0
 
 
 @task(priority=EMAIL_PRIORITY)
+def send_buyer_email(buyer_email_id: int) -> str:
+    """One attempt at sending a `BuyerEmail` of any kind; failures are retried by enqueueing again."""
+    from ticketing.delivery import deliver
+
+    return deliver(buyer_email_id)
+
+
+@task(priority=EMAIL_PRIORITY)
 def send_ticket_email(ticket_email_id: int) -> str:
-    """One attempt at sending a `TicketEmail`; failures are retried by enqueueing again."""
+    """The former name of `send_buyer_email`, kept for jobs enqueued under it.
+
+    Before every buyer e-mail had a row, ticket e-mails alone did, and their jobs named this
+    task; retries among them wait up to six hours. Those rows became `BuyerEmail` rows with the
+    same ids, so such a job delivers by id as before. Nothing enqueues it any more: it can go
+    once no job in the queue names `ticketing.tasks.send_ticket_email`.
+    """
     from ticketing.delivery import deliver
 
     return deliver(ticket_email_id)

@@ -28,11 +28,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from ticketing.codes import ALPHABET
+from ticketing.codes import ALPHABET, TICKET_CODE_LENGTH
 
 QR_SALT = "ticketing.ticket-qr"
 QR_ALGORITHM = "sha256"
-CODE_LENGTH = 16
 # M (15% of the symbol can be lost) survives a scuffed print-out or a scratched phone screen
 # and keeps the symbol small (version 4, 33 x 33 modules, for our ~60-character payload).
 QR_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
@@ -68,7 +67,7 @@ def normalise_typed_code(text: str) -> str | None:
     code (wrong length, a letter outside the alphabet) gives None.
     """
     code = "".join(text.split()).replace("-", "").upper()
-    if len(code) != CODE_LENGTH or any(char not in ALPHABET for char in code):
+    if len(code) != TICKET_CODE_LENGTH or any(char not in ALPHABET for char in code):
         return None
     return code
 

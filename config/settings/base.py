@@ -1,8 +1,8 @@
 """Settings shared by every environment.
 
 Each environment module (dev, test, production) imports this and changes only what differs.
-Every setting that DESIGN.md names reads an environment variable of the same name, so an
-operator can override any of them anywhere without editing code.
+Every setting an operator may need to change reads an environment variable of the same name,
+so any of them can be overridden anywhere without editing code.
 """
 
 from pathlib import Path
@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Below CSRF, so that a page served from the cache still gets its CSRF cookie on the way
     # out; above the rest, which a cached page does not need.
-    "home.page_cache.CachedPageMiddleware",
+    "core.page_cache.CachedPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,7 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "home.context_processors.navigation",
+                "core.context_processors.navigation",
             ],
         },
     },
@@ -238,9 +238,9 @@ BOT_USER_AGENTS = env_list(
     ],
 )
 
+# SumUp is reached with an API key for one merchant. (SUMUP_CLIENT_ID and SUMUP_CLIENT_SECRET,
+# OAuth credentials, are not read: .env.example says why they are listed.)
 SUMUP_API_KEY = env_str("SUMUP_API_KEY")
-SUMUP_CLIENT_ID = env_str("SUMUP_CLIENT_ID")
-SUMUP_CLIENT_SECRET = env_str("SUMUP_CLIENT_SECRET")
 SUMUP_MERCHANT_CODE = env_str("SUMUP_MERCHANT_CODE")
 SUMUP_API_BASE = env_str("SUMUP_API_BASE", "https://api.sumup.com")
 SUMUP_WEBHOOK_SECRET = env_str("SUMUP_WEBHOOK_SECRET")

@@ -1,8 +1,10 @@
-"""Building blocks for the delivery and check-in tests: paid orders, the worker, a clock, QR reading."""
+"""Building blocks for the delivery and check-in tests: paid orders, refunds, the worker, a clock, QR reading."""
 
 import io
 import re
+import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import zxingcpp
 from django.utils import timezone
@@ -11,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from tests.factories import BROWSER, ticket_types
 from ticketing.checkout import Buyer, place_order
-from ticketing.models import Order, Ticket
+from ticketing.models import Order, Payment, Refund, Ticket
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -32,6 +34,29 @@ def make_paid_order(event, quantities=None, *, email="ann@example.com", name="An
     )
     order.refresh_from_db()
     return order
+
+
+def make_refund(order, kind=Refund.Kind.STAFF, *, amount=None, tickets=(), status=Refund.Status.SUCCEEDED):
+    """A refund of the order's payment as the refund service records it, without calling SumUp.
+
+    `tickets` are voided, as a staff refund of them does; `amount` defaults to their price, or
+    to the whole order when there are none.
+    """
+    payment = Payment.objects.create(
+        order=order,
+        checkout_id=uuid.uuid4().hex,
+        checkout_reference=uuid.uuid4().hex,
+        amount=order.total,
+        currency=order.currency,
+        status=Payment.Status.PAID,
+    )
+    prices = {line.ticket_type_id: line.unit_price for line in order.lines.all()}
+    if amount is None:
+        amount = sum((prices[t.ticket_type_id] for t in tickets), Decimal("0.00")) or order.total
+    refund = Refund.objects.create(payment=payment, amount=amount, kind=kind, status=status)
+    refund.tickets.set(tickets)
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(voided_at=timezone.now())
+    return refund
 
 
 def run_worker():

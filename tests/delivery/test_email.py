@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tests.delivery.helpers import decode_png, make_paid_order
 from tests.factories import make_event
-from ticketing import delivery, tickets
-from ticketing.models import Order, TicketEmail
+from ticketing import delivery, outbox, tickets
+from ticketing.models import BuyerEmail, Order
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def event():
 def send(order, django_capture_on_commit_callbacks):
     """Queue the e-mail as payment does and let the (immediate) task backend send it."""
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_email = delivery.queue_ticket_email(order)
+        ticket_email = outbox.queue_tickets(order)
     ticket_email.refresh_from_db()
     return ticket_email
 
@@ -41,7 +41,7 @@ def test_the_email_carries_every_ticket_as_an_inline_qr_code(
     order = make_paid_order(event, {"Adult": 2, "Child": 1})
     ticket_email = send(order, django_capture_on_commit_callbacks)
 
-    assert ticket_email.status == TicketEmail.Status.SENT and ticket_email.attempts == 1
+    assert ticket_email.status == BuyerEmail.Status.SENT and ticket_email.attempts == 1
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == ["ann@example.com"]
@@ -104,7 +104,7 @@ def test_voided_tickets_are_left_out_and_an_order_without_valid_tickets_gets_no_
     Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUNDED)
     refunded.refresh_from_db()
     ticket_email = send(refunded, django_capture_on_commit_callbacks)
-    assert ticket_email.status == TicketEmail.Status.CANCELLED
+    assert ticket_email.status == BuyerEmail.Status.CANCELLED
     assert len(mail.outbox) == 1
 
 
@@ -122,7 +122,7 @@ def test_nothing_is_sent_before_the_paying_transaction_commits(event, django_cap
     """With a task backend outside the database, the job is handed over only on commit."""
     order = make_paid_order(event, {"Adult": 1})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        delivery.queue_ticket_email(order)
+        outbox.queue_tickets(order)
     assert mail.outbox == [] and len(callbacks) == 1
 
 

@@ -15,7 +15,7 @@ from tests.delivery.helpers import decode_png, run_worker
 from tests.factories import ticket_types
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing import tickets
-from ticketing.models import Order, Payment, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Order, Payment, WebhookEvent
 from ticketing.payments.confirmation import refresh_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,8 +58,8 @@ def test_paying_sends_one_email_with_every_ticket(buyer, event, sumup_sandbox):
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == ["ann@example.com"] and "Jazz Night" in sent.subject
-    ticket_email = TicketEmail.objects.get()
-    assert ticket_email.order == order and ticket_email.status == TicketEmail.Status.SENT
+    ticket_email = BuyerEmail.objects.get()
+    assert ticket_email.order == order and ticket_email.status == BuyerEmail.Status.SENT
     images = [attachment for attachment in sent.attachments if attachment.get_content_maintype() == "image"]
     assert len(images) == order.tickets.count() == 3
     decoded = {tickets.verify_payload(decode_png(image.get_payload(decode=True))) for image in images}
@@ -74,12 +74,12 @@ def test_ten_concurrent_confirmations_make_one_email_job(buyer, event, database_
     outcomes = run_concurrently(refresh_payment, [(Payment.objects.get(pk=payment.pk),) for _ in range(10)])
 
     assert Counter(outcomes) == {"confirmed": 1, "already_paid": 9}
-    jobs = DBTaskResult.objects.filter(task_path="ticketing.tasks.send_ticket_email")
-    assert jobs.count() == 1 and TicketEmail.objects.count() == 1
+    jobs = DBTaskResult.objects.filter(task_path="ticketing.tasks.send_buyer_email")
+    assert jobs.count() == 1 and BuyerEmail.objects.count() == 1
     assert mail.outbox == []  # the job waits for the worker
     run_worker()
     assert len(mail.outbox) == 1
-    assert TicketEmail.objects.get().status == TicketEmail.Status.SENT
+    assert BuyerEmail.objects.get().status == BuyerEmail.Status.SENT
 
 
 def test_a_payment_that_rolls_back_leaves_no_email_job(buyer, event, database_tasks, monkeypatch):
@@ -97,4 +97,4 @@ def test_a_payment_that_rolls_back_leaves_no_email_job(buyer, event, database_ta
     with pytest.raises(RuntimeError):
         refresh_payment(Payment.objects.get(pk=payment.pk))
     assert Order.objects.get().status == Order.Status.PENDING
-    assert TicketEmail.objects.count() == 0 and DBTaskResult.objects.count() == 0
+    assert BuyerEmail.objects.count() == 0 and DBTaskResult.objects.count() == 0

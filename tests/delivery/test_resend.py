@@ -9,7 +9,7 @@ from wagtail.models import ModelLogEntry
 from tests.delivery.helpers import make_paid_order
 from tests.factories import make_event
 from ticketing import delivery
-from ticketing.models import Order, TicketEmail
+from ticketing.models import BuyerEmail, Order
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_resend_asks_for_confirmation_then_sends_to_the_corrected_address(
     html = page.content.decode()
     assert page.status_code == 200
     assert "2 valid tickets will be e-mailed again" in html and 'value="ann@exmaple.com"' in html
-    assert TicketEmail.objects.count() == 0  # GET only asks
+    assert BuyerEmail.objects.count() == 0  # GET only asks
 
     with django_capture_on_commit_callbacks(execute=True):
         response = clerk.post(resend_url(order), {"email": "ann@example.com"})
@@ -68,10 +68,10 @@ def test_resend_asks_for_confirmation_then_sends_to_the_corrected_address(
 
     order.refresh_from_db()
     assert order.email == "ann@example.com"
-    ticket_email = TicketEmail.objects.get()
-    assert ticket_email.reason == TicketEmail.Reason.RESEND
+    ticket_email = BuyerEmail.objects.get()
+    assert ticket_email.reason == BuyerEmail.Reason.RESEND
     assert ticket_email.requested_by.username == "clerk"
-    assert ticket_email.status == TicketEmail.Status.SENT
+    assert ticket_email.status == BuyerEmail.Status.SENT
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ann@example.com"]
 
     entry = ModelLogEntry.objects.get(action=delivery.RESEND_LOG_ACTION)
@@ -105,7 +105,7 @@ def test_staff_without_the_permission_cannot_resend(viewer, order):
         assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
     order.refresh_from_db()
     assert order.email == "ann@exmaple.com"
-    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(
+    assert not BuyerEmail.objects.exists() and not ModelLogEntry.objects.filter(
         action=delivery.RESEND_LOG_ACTION
     )
 
@@ -113,13 +113,13 @@ def test_staff_without_the_permission_cannot_resend(viewer, order):
 def test_anonymous_visitors_are_sent_to_the_admin_login(client, order):
     response = client.post(resend_url(order), {"email": "thief@example.com"})
     assert response.status_code == 302 and response["Location"].startswith(reverse("wagtailadmin_login"))
-    assert not TicketEmail.objects.exists()
+    assert not BuyerEmail.objects.exists()
 
 
 def test_an_invalid_address_is_asked_again(clerk, order):
     response = clerk.post(resend_url(order), {"email": "not an address"})
     assert response.status_code == 200 and "Enter a valid email address" in response.content.decode()
-    assert not TicketEmail.objects.exists()
+    assert not BuyerEmail.objects.exists()
 
 
 def test_an_order_without_valid_tickets_cannot_be_resent(clerk, order):
@@ -127,14 +127,14 @@ def test_an_order_without_valid_tickets_cannot_be_resent(clerk, order):
     assert "Resend tickets" not in clerk.get(inspect_url(order)).content.decode()
     response = clerk.post(resend_url(order), {"email": order.email}, follow=True)
     assert "has no valid tickets to send" in response.content.decode()
-    assert not TicketEmail.objects.exists() and not ModelLogEntry.objects.filter(
+    assert not BuyerEmail.objects.exists() and not ModelLogEntry.objects.filter(
         action=delivery.RESEND_LOG_ACTION
     )
 
 
 def test_staff_see_ticket_emails_and_scheduled_jobs_in_the_admin(admin_client, order):
-    TicketEmail.objects.create(order=order, status=TicketEmail.Status.FAILED, attempts=7, last_error="Boom")
-    listing = admin_client.get("/admin/ticketing/ticketemail/")
+    BuyerEmail.objects.create(order=order, status=BuyerEmail.Status.FAILED, attempts=7, last_error="Boom")
+    listing = admin_client.get("/admin/ticketing/buyeremail/")
     assert listing.status_code == 200
     html = listing.content.decode()
     assert order.reference in html and "Failed (gave up)" in html and "Boom" in html

@@ -12,8 +12,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.delivery.helpers import make_paid_order, run_worker
 from tests.factories import make_event
-from ticketing import delivery
-from ticketing.models import Ticket, TicketEmail
+from ticketing import delivery, outbox
+from ticketing.models import BuyerEmail, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,12 +28,12 @@ def order():
 
 def queue(order):
     with transaction.atomic():  # as the paying transaction does
-        return delivery.queue_ticket_email(order)
+        return outbox.queue_tickets(order)
 
 
 def waiting_jobs():
     return DBTaskResult.objects.filter(
-        task_path="ticketing.tasks.send_ticket_email", status=TaskResultStatus.READY
+        task_path="ticketing.tasks.send_buyer_email", status=TaskResultStatus.READY
     )
 
 
@@ -49,7 +49,7 @@ def test_failures_are_retried_on_the_back_off_schedule_until_sent(order, databas
     for attempt, delay in enumerate(delays, start=1):
         run_worker()
         ticket_email.refresh_from_db()
-        assert (ticket_email.status, ticket_email.attempts) == (TicketEmail.Status.QUEUED, attempt)
+        assert (ticket_email.status, ticket_email.attempts) == (BuyerEmail.Status.QUEUED, attempt)
         assert ticket_email.last_error.startswith("ConnectionError: Provider unreachable")
         assert ADDRESS not in ticket_email.last_error  # the address is blanked out
         expected = clock.now() + timedelta(minutes=delay)
@@ -67,7 +67,7 @@ def test_failures_are_retried_on_the_back_off_schedule_until_sent(order, databas
 
     run_worker()
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.SENT and ticket_email.attempts == 4
+    assert ticket_email.status == BuyerEmail.Status.SENT and ticket_email.attempts == 4
     assert ticket_email.last_error == "" and ticket_email.sent_at is not None
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [ADDRESS]
     assert not waiting_jobs().exists()
@@ -85,7 +85,7 @@ def test_after_the_last_retry_it_fails_for_staff_to_see(
             clock.advance(minutes=minutes)
             run_worker()
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.FAILED and ticket_email.attempts == 3
+    assert ticket_email.status == BuyerEmail.Status.FAILED and ticket_email.attempts == 3
     assert ticket_email.next_attempt_at is None and "ConnectionError" in ticket_email.last_error
     assert not waiting_jobs().exists()
     assert flaky_mail.attempts == 3 and mail.outbox == []
@@ -103,7 +103,7 @@ def test_a_refused_address_is_not_retried(order, database_tasks, settings):
     ticket_email = queue(order)
     run_worker()
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.FAILED and ticket_email.attempts == 1
+    assert ticket_email.status == BuyerEmail.Status.FAILED and ticket_email.attempts == 1
     assert ticket_email.last_error.startswith("AnymailRecipientsRefused")
     assert ADDRESS not in ticket_email.last_error
     assert not waiting_jobs().exists()
@@ -111,7 +111,7 @@ def test_a_refused_address_is_not_retried(order, database_tasks, settings):
 
 def test_a_second_job_for_the_same_email_sends_nothing(order, database_tasks):
     ticket_email = queue(order)
-    delivery._enqueue(ticket_email.pk)  # a duplicate job, as a recovery sweep might make
+    outbox.enqueue_attempt(ticket_email.pk)  # a duplicate job, as a recovery sweep might make
     run_worker()
     assert len(mail.outbox) == 1
     assert DBTaskResult.objects.filter(return_value="skipped").count() == 1
@@ -120,8 +120,8 @@ def test_a_second_job_for_the_same_email_sends_nothing(order, database_tasks):
 def test_an_email_whose_worker_died_mid_send_is_sent_again(order, database_tasks, clock):
     ticket_email = queue(order)
     # The worker claimed it and was killed before it could record anything.
-    TicketEmail.objects.filter(pk=ticket_email.pk).update(
-        status=TicketEmail.Status.SENDING, attempts=1, last_attempt_at=timezone.now()
+    BuyerEmail.objects.filter(pk=ticket_email.pk).update(
+        status=BuyerEmail.Status.SENDING, attempts=1, last_attempt_at=timezone.now()
     )
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
     assert delivery.requeue_stalled() == 0  # within the lease: it may still be working
@@ -130,7 +130,7 @@ def test_an_email_whose_worker_died_mid_send_is_sent_again(order, database_tasks
     assert delivery.requeue_stalled() == 1
     run_worker()
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.SENT and ticket_email.attempts == 2
+    assert ticket_email.status == BuyerEmail.Status.SENT and ticket_email.attempts == 2
     assert len(mail.outbox) == 1
 
 
@@ -144,8 +144,8 @@ def test_an_overdue_email_whose_job_was_lost_gets_a_new_one_but_a_waiting_job_is
     assert delivery.requeue_stalled() == 1
     assert waiting_jobs().count() == 2  # lost's new job, and waiting's own: not a third
     run_worker()
-    assert {e.status for e in TicketEmail.objects.filter(pk__in=[lost.pk, waiting.pk])} == {
-        TicketEmail.Status.SENT
+    assert {e.status for e in BuyerEmail.objects.filter(pk__in=[lost.pk, waiting.pk])} == {
+        BuyerEmail.Status.SENT
     }
     assert len(mail.outbox) == 2
 
@@ -155,8 +155,8 @@ def test_without_a_queue_that_can_wait_the_recovery_sweep_sends_the_retry(order,
     flaky_mail.reset(failures=1)
     ticket_email = queue(order)  # sent at once on commit: fails
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.QUEUED and ticket_email.attempts == 1
+    assert ticket_email.status == BuyerEmail.Status.QUEUED and ticket_email.attempts == 1
     clock.advance(minutes=12)
     assert delivery.requeue_stalled() == 1
     ticket_email.refresh_from_db()
-    assert ticket_email.status == TicketEmail.Status.SENT and len(mail.outbox) == 1
+    assert ticket_email.status == BuyerEmail.Status.SENT and len(mail.outbox) == 1

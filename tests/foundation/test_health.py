@@ -1,9 +1,10 @@
-"""/health/ (the process is up) and /health/ready/ (database and cache answer), as DESIGN.md fixes them."""
+"""/health/ (the process is up) and /health/ready/ (database and cache answer): the paths and
+bodies platform probes and uptime monitors are set up with, so they never change."""
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 
 UNREACHABLE_REDIS = {
     "default": {
@@ -73,3 +74,25 @@ def test_ready_names_the_cache_when_it_is_down(client):
     assert response.status_code == 503
     assert response.json()["failing"] == ["cache"]
     assert "redis://" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_both_answer_a_probe_with_a_host_name_of_its_own(client, settings):
+    """Platforms probe the container directly (Railway's Host: healthcheck.railway.app)."""
+    settings.ALLOWED_HOSTS = ["tickets.example.je"]
+    for path in ("/health/", "/health/ready/"):
+        response = client.get(path, HTTP_HOST="healthcheck.railway.app")
+        assert response.status_code == 200, path
+        assert response.json() == {"status": "ok"}
+    assert client.get("/", HTTP_HOST="healthcheck.railway.app").status_code == 400  # anything else
+
+
+@pytest.mark.django_db
+def test_a_head_request_is_answered_too(client):
+    assert client.head("/health/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_form_post_to_health_is_refused_like_any_other():
+    response = Client(enforce_csrf_checks=True).post("/health/")
+    assert response.status_code == 403

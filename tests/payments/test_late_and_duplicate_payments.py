@@ -15,7 +15,7 @@ from tests.factories import make_event, make_event_page
 from tests.payments.helpers import alerts, buy, buyer_mail, callback_body, deliver, reload
 from ticketing import checkout, orders
 from ticketing.inventory import check_inventory
-from ticketing.models import Order, Refund, Ticket, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Order, Refund, Ticket, WebhookEvent
 from ticketing.payments import reconcile
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,7 +61,7 @@ def test_paid_after_the_hold_ended_with_tickets_left_is_confirmed(buyer, event, 
 
     order = reload(payment.order)
     assert order.status == Order.Status.PAID
-    assert Ticket.objects.filter(order=order).count() == 3 and TicketEmail.objects.count() == 1
+    assert Ticket.objects.filter(order=order).count() == 3 and BuyerEmail.objects.count() == 1
     assert event.ticket_types.get(name="Adult").refresh_sold() == 2  # reserved again
     assert WebhookEvent.objects.get().outcome == "late_payment_confirmed"
     assert not sumup_refunds(payment) and not alerts()
@@ -91,7 +91,7 @@ def test_paid_after_the_hold_ended_and_sold_out_is_refunded_with_an_apology(
     assert order.status == Order.Status.NEEDS_REVIEW
     assert (
         not Ticket.objects.filter(order=order).exists()
-        and not TicketEmail.objects.filter(order=order).exists()
+        and not BuyerEmail.objects.filter(order=order, kind=BuyerEmail.Kind.TICKETS).exists()
     )
     [at_sumup] = sumup_refunds(late)
     assert at_sumup.amount == late.amount == order.total
@@ -103,6 +103,12 @@ def test_paid_after_the_hold_ended_and_sold_out_is_refunded_with_an_apology(
     )
     [apology] = buyer_mail("late@example.com")
     assert "Sorry" in apology.subject and "refunded the full amount" in apology.body
+    notice = BuyerEmail.objects.get(order=order)
+    assert (notice.kind, notice.refund, notice.status) == (
+        BuyerEmail.Kind.LATE_PAYMENT,
+        refund,
+        BuyerEmail.Status.SENT,
+    )
     [alert] = alerts()
     assert "Automatic refund" in alert.subject and order.reference in alert.subject
     assert "late@example.com" not in alert.body
@@ -154,6 +160,7 @@ def test_a_second_payment_for_a_paid_order_is_refunded_and_recorded(buyer, event
     }
     notes = buyer_mail()
     assert len(notes) == 2 and "second payment" in notes[1].subject  # tickets, then the refund note
+    assert BuyerEmail.objects.get(refund=refund).kind == BuyerEmail.Kind.DUPLICATE_PAYMENT
     assert len(alerts()) == 1
 
     # Every later delivery, for either payment, changes nothing: the first is never refunded.
@@ -190,6 +197,11 @@ def test_an_automatic_refund_that_failed_is_made_by_the_next_reconciliation(
     assert [r.amount for r in sumup_refunds(late)] == [late.amount]
     assert report.open_findings == []
     assert "refunded the full amount" in buyer_mail("late@example.com")[-1].body
+    # One notice for the first try ("we are refunding"), one for the success: each its own row.
+    assert list(BuyerEmail.objects.filter(refund=refund).values_list("status", flat=True)) == [
+        BuyerEmail.Status.SENT,
+        BuyerEmail.Status.SENT,
+    ]
     assert check_inventory() == []
 
 

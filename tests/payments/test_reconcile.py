@@ -13,7 +13,7 @@ from sumup_sandbox import services
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxTransaction
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload
-from ticketing.models import Order, Payment, ReconciliationMismatch, Refund, Ticket, TicketEmail
+from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket
 from ticketing.payments import reconcile
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,7 +57,7 @@ def test_a_missed_webhook_is_confirmed_through_the_normal_path(buyer, event, sum
 
     order = reload(payment.order)
     assert order.status == Order.Status.PAID
-    assert Ticket.objects.filter(order=order).count() == 3 and TicketEmail.objects.count() == 1
+    assert Ticket.objects.filter(order=order).count() == 3 and BuyerEmail.objects.count() == 1
     assert f"FIXED Order {order.reference}" in report and "No mismatches." in report
     fixed = ReconciliationMismatch.objects.get()
     assert fixed.kind == Kind.CONFIRMED_LATE and not fixed.is_open

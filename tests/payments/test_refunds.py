@@ -18,7 +18,7 @@ from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxRefund, SandboxTransaction
 from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload
 from ticketing.inventory import check_inventory
-from ticketing.models import Order, Payment, Refund, Ticket
+from ticketing.models import BuyerEmail, Order, Payment, Refund, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,6 +104,13 @@ def test_a_partial_then_a_full_refund(cashier, paid, event):
     entry = ModelLogEntry.objects.get(action="ticketing.refund")
     assert entry.user == cashier.user and entry.object_id == str(order.pk) and entry.data["amount"] == "20.00"
     assert "refunded 20.00 GBP" in buyer_mail()[-1].body and "1 ticket" in buyer_mail()[-1].body
+    assert adult.display_code in buyer_mail()[-1].body
+    notice = BuyerEmail.objects.get(refund=refund)
+    assert (notice.kind, notice.order, notice.status) == (
+        BuyerEmail.Kind.REFUND,
+        order,
+        BuyerEmail.Status.SENT,
+    )
 
     cashier.post(refund_url(order), {"whole_order": "on", "confirmed": "True"})
 

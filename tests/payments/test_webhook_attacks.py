@@ -15,7 +15,7 @@ from sumup_sandbox.callbacks import sign_event
 from sumup_sandbox.models import SandboxCheckout
 from tests.payments.helpers import alerts, buy, callback_body, deliver, reload, signed_event
 from ticketing.inventory import check_inventory
-from ticketing.models import Order, ReconciliationMismatch, Ticket, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Order, ReconciliationMismatch, Ticket, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,7 @@ def assert_unpaid_without_tickets(order, status=Order.Status.PENDING):
     order = reload(order)
     assert order.status == status
     assert Ticket.objects.filter(order=order).count() == 0
-    assert TicketEmail.objects.filter(order=order).count() == 0
+    assert BuyerEmail.objects.filter(order=order).count() == 0
     assert check_inventory() == []
 
 
@@ -85,7 +85,7 @@ def test_replayed_callbacks_after_payment_add_nothing_and_skip_sumup(
 
     order = reload(payment.order)
     assert order.status == Order.Status.PAID
-    assert Ticket.objects.filter(order=order).count() == 3 and TicketEmail.objects.count() == 1
+    assert Ticket.objects.filter(order=order).count() == 3 and BuyerEmail.objects.count() == 1
     assert sumup_calls == []  # a payment that paid its order is settled: nothing to ask
     counts = dict(WebhookEvent.objects.values_list("outcome", "deliveries"))
     assert counts == {"confirmed": 1, "already_paid": 5}

@@ -13,7 +13,7 @@ from tests.concurrency import run_concurrently
 from tests.payments.helpers import buy, buyer_mail, callback_body, deliver, reload, signed_event, wait_for
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing.inventory import check_inventory
-from ticketing.models import Order, Payment, Ticket, TicketEmail, WebhookEvent
+from ticketing.models import BuyerEmail, Order, Payment, Ticket, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ def assert_paid_once(order, tickets=3):
     order = reload(order)
     assert order.status == Order.Status.PAID
     assert Ticket.objects.filter(order=order).count() == tickets
-    assert TicketEmail.objects.filter(order=order).count() == 1
+    assert BuyerEmail.objects.filter(order=order).count() == 1
     assert len(buyer_mail()) == 1  # the ticket e-mail, once (immediate task backend in tests)
     assert check_inventory() == []
     return order

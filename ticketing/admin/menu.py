@@ -2,7 +2,7 @@
 
 from wagtail_modeladmin.options import ModelAdminGroup
 
-from ticketing.admin.emails import TicketEmailAdmin
+from ticketing.admin.emails import BuyerEmailAdmin
 from ticketing.admin.events import EventAdmin
 from ticketing.admin.jobs import ScheduledJobAdmin
 from ticketing.admin.orders import OrderAdmin, TicketAdmin
@@ -21,6 +21,6 @@ class TicketingGroup(ModelAdminGroup):
         PaymentAdmin,
         RefundAdmin,
         WebhookEventAdmin,
-        TicketEmailAdmin,
+        BuyerEmailAdmin,
         ScheduledJobAdmin,
     )

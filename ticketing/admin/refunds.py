@@ -134,6 +134,9 @@ class RefundOrderView(OrderActionView):
         except refunds.RefundFailed as failed:
             messages.error(self.request, f"SumUp did not refund, so nothing changed here. {failed}")
             return redirect(refund_url(self.order))
+        except refunds.RefundOutcomeUnknown as unknown:
+            messages.warning(self.request, str(unknown))
+            return redirect(self.inspect_url())
         messages.success(self.request, f"Refunded {plan.describe()}. The buyer has been e-mailed.")
         return redirect(self.inspect_url())
 

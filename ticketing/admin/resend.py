@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from ticketing import delivery
 from ticketing.admin.actions import OrderActionView
-from ticketing.models import Order
+from ticketing.models import BuyerEmail, Order
 
 RESEND_PERMISSION = "ticketing.change_order"  # whoever may correct the buyer's address may resend
 
@@ -40,7 +40,9 @@ class ResendTicketsView(OrderActionView):
         return super().get_context_data(
             ticket_count=delivery.valid_tickets(self.order).count(),
             can_resend=self.order.status in Order.OWNS_TICKETS,
-            deliveries=self.order.ticket_emails.select_related("requested_by")[:10],
+            deliveries=self.order.buyer_emails.filter(kind=BuyerEmail.Kind.TICKETS).select_related(
+                "requested_by"
+            )[:10],
             **kwargs,
         )
 

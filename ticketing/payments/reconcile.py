@@ -32,9 +32,8 @@ from wagtail.log_actions import log
 
 from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
-from ticketing.payments import sumup
+from ticketing.payments import refunds, sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment
-from ticketing.payments.refunds import refundable
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +115,8 @@ def reconcile_payments(since: datetime | None = None) -> Report:
     Raises sumup.SumUpError if SumUp's history cannot be read; nothing is recorded then.
     """
     since = since or timezone.now() - DEFAULT_LOOKBACK
+    # Refunds whose answer was lost are settled first, so they are compared as what they are.
+    refunds.settle_unknown_refunds()
     items = list(sumup.transaction_history(since))
     report = Report(since=since, sumup_items=len(items))
     payments_at_sumup = {
@@ -296,7 +297,7 @@ def _accounted_for(order: Order, payment: Payment) -> bool:
     """Is the money of this payment matched by something here: tickets it paid for, or refunds?"""
     if payment.confirmed_at is not None and order.status in Order.WAS_PAID:
         return True
-    return refundable(payment) == ZERO
+    return refunds.refundable(payment) == ZERO
 
 
 # --- Paid here ----------------------------------------------------------------------------------

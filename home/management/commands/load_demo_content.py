@@ -30,7 +30,8 @@ from PIL import ImageDraw, ImageFont
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from home.models import EventIndexPage, EventPage, HomePage, SiteSettings
+from core.models import SiteSettings
+from home.models import EventIndexPage, EventPage, HomePage
 from legal.models import CookieConsentSettings, LegalPage
 from ticketing.models import Event, TicketType
 

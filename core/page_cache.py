@@ -19,6 +19,11 @@ hits cost no round trip to Redis at all: a page may be that much older than the 
 which the "availability may be cached for seconds" rule allows (the checkout re-checks stock).
 
 Visitors with a session (editors, who see Wagtail's user bar) always get a fresh render.
+
+The cache knows no app of the site. It listens to Wagtail's page signals and the site settings
+itself (`listen_for_content_changes`, from CoreConfig.ready()); the apps whose rows pages show
+tell it about them from their own ready(): ticketing about events and their stock, legal about
+the cookie banner.
 """
 
 import hashlib
@@ -32,10 +37,10 @@ from django.http import HttpResponse
 from django.utils import timezone
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from home.csrf import get_token
-from ticketing.signals import availability_changed as availability_signal
+from core.csrf import get_token
 
 ENTRY_TTL = 300
+LISTING_TTL = 10
 LOCAL_SECONDS = 1.0
 CONTENT_KEY = "pagecache:content"
 CSRF_PLACEHOLDER = "__CSRF_TOKEN__"
@@ -44,9 +49,6 @@ _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 
 def _event_key(event_id):
     return f"pagecache:event:{event_id}"
-
-
-LISTING_TTL = 10
 
 
 def cache_this_page(request, event_id=None):
@@ -71,10 +73,12 @@ def expire_page_by(request, moment):
     page = getattr(request, "page_cache", None)
     if page is None or moment is None:
         return
-    seconds = int((moment - timezone.now()).total_seconds())
+    seconds = (moment - timezone.now()).total_seconds()
     if seconds <= 0:
         return
-    page["ttl"] = max(1, min(page["ttl"], seconds))
+    # Whole seconds, and at least one: a page rendered in the last second before sales open
+    # must not be kept for the full ENTRY_TTL.
+    page["ttl"] = max(1, min(page["ttl"], int(seconds)))
 
 
 def _bump(key):
@@ -85,16 +89,33 @@ def _bump(key):
 
 
 def forget_local_entries():
+    """Drop the copies this process keeps for LOCAL_SECONDS (after a change it made itself)."""
     _local_entries.clear()
 
 
 def content_changed(**kwargs):
+    """Something any page may show has changed (a page published, moved or deleted, a setting
+    saved): every cached page is rendered again. A signal receiver, hence **kwargs."""
     _bump(CONTENT_KEY)
     forget_local_entries()
 
 
-def availability_changed(event_id, **kwargs):
+def mark_event_changed(event_id):
+    """Make every process's cached copy of this event's page stale, through the shared cache.
+
+    Other processes notice within LOCAL_SECONDS, when they next check the copy they keep;
+    `availability_changed` also drops this process's own copies at once.
+    """
     _bump(_event_key(event_id))
+
+
+def availability_changed(event_id, **kwargs):
+    """An event's stock, prices or dates changed: its page is rendered again on the next visit.
+
+    The page cache knows events only by id; the app that sells them connects its signals
+    here (see `refresh_event_page_when_saved`). A signal receiver, hence **kwargs.
+    """
+    mark_event_changed(event_id)
     forget_local_entries()
 
 
@@ -204,27 +225,39 @@ class CachedPageMiddleware:
         response["X-Page-Cache"] = "miss"
 
 
-def _on_model_change(sender, instance, created=False, **kwargs):
-    from ticketing.models import Event, TicketType
-
-    if created and sender._meta.label in ("home.SiteSettings", "legal.CookieConsentSettings"):
-        return  # made with its defaults on a first render: the page already shows those
-    if sender is Event:
-        availability_changed(instance.pk)
-    elif sender is TicketType:
-        availability_changed(instance.event_id)
-    else:
+def _setting_saved(sender, created=False, **kwargs):
+    if not created:  # made with its defaults on a first render: the page already shows those
         content_changed()
 
 
-availability_signal.connect(availability_changed, dispatch_uid="pagecache-availability")
-page_published.connect(content_changed, dispatch_uid="pagecache-published")
-page_unpublished.connect(content_changed, dispatch_uid="pagecache-unpublished")
-post_page_move.connect(content_changed, dispatch_uid="pagecache-moved")
-post_delete.connect(_on_model_change, sender="wagtailcore.Page", dispatch_uid="pagecache-page-deleted")
-post_save.connect(_on_model_change, sender="ticketing.Event", dispatch_uid="pagecache-event-saved")
-post_save.connect(_on_model_change, sender="ticketing.TicketType", dispatch_uid="pagecache-tickettype-saved")
-post_save.connect(_on_model_change, sender="home.SiteSettings", dispatch_uid="pagecache-settings-saved")
-post_save.connect(
-    _on_model_change, sender="legal.CookieConsentSettings", dispatch_uid="pagecache-consent-saved"
-)
+def refresh_pages_when_saved(setting_label):
+    """Render every page again after an editor saves this site setting ("app_label.ModelName").
+
+    For settings that every page shows (the footer, the cookie banner); an app calls it from
+    its AppConfig.ready(), so the page cache need not know the app.
+    """
+    post_save.connect(_setting_saved, sender=setting_label, dispatch_uid=f"pagecache-saved-{setting_label}")
+
+
+def refresh_event_page_when_saved(model_label, event_id_field):
+    """Render an event's page again when a row of `model_label` about it is saved.
+
+    `event_id_field` names the attribute holding the event's id ("pk" for the event itself).
+    Staff's edits (a price, a date, a capacity) are not stock changes, so no other signal
+    tells the cache about them.
+    """
+
+    def saved(sender, instance, **kwargs):
+        availability_changed(getattr(instance, event_id_field))
+
+    # weak=False: the receiver is made here, and nothing else would keep it alive.
+    post_save.connect(saved, sender=model_label, weak=False, dispatch_uid=f"pagecache-saved-{model_label}")
+
+
+def listen_for_content_changes():
+    """Connect what every site has: Wagtail's page changes and the site settings (CoreConfig.ready)."""
+    page_published.connect(content_changed, dispatch_uid="pagecache-published")
+    page_unpublished.connect(content_changed, dispatch_uid="pagecache-unpublished")
+    post_page_move.connect(content_changed, dispatch_uid="pagecache-moved")
+    post_delete.connect(content_changed, sender="wagtailcore.Page", dispatch_uid="pagecache-page-deleted")
+    refresh_pages_when_saved("core.SiteSettings")

@@ -1,0 +1,63 @@
+"""The shop as the site's pages see it: the one module of ticketing that `home` imports.
+
+Event pages show an event's dates, prices and availability and carry its checkout form; the
+listings show a card for each upcoming event. They read all of it here, so the pages never
+depend on how ticketing stores or checks things, and ticketing can change its models and forms
+knowing exactly what the pages rely on. (Templates still read the objects' fields and
+properties: `event.title`, `ticket_type.price`, `ticket_type.few_left`.)
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Prefetch
+
+from ticketing.forms import CheckoutForm
+from ticketing.models import Event, TicketType
+
+
+def with_listed_events(pages, starting_after: datetime):
+    """`pages` (a queryset of pages with an `event`) narrowed to the events the public may see
+    listed: not drafts, starting after `starting_after`.
+
+    Each page's event and its ticket types (cheapest first, as cards show "from £x") are
+    fetched with the pages: two queries however many events there are.
+    """
+    return (
+        pages.filter(event__starts_at__gte=starting_after)
+        .exclude(event__status=Event.Status.DRAFT)
+        .select_related("event")
+        .prefetch_related(Prefetch("event__ticket_types", queryset=TicketType.objects.order_by("price")))
+    )
+
+
+@dataclass(frozen=True)
+class EventForPage:
+    """What an event page shows of its event, read afresh: stock changes by the second."""
+
+    event: Event
+    ticket_types: list[TicketType]
+    sales_state: str
+    # When sales next open or close by the clock alone (None: never); a cached copy of the
+    # page must not outlive it.
+    sales_change_at: datetime | None
+    # How long an order holds its tickets while the buyer pays, as the page tells them.
+    hold_minutes: int
+
+    def checkout_form(self) -> CheckoutForm:
+        """An empty checkout form for the page (the checkout view passes its own on errors)."""
+        return CheckoutForm(event=self.event, ticket_types=self.ticket_types)
+
+
+def event_for_page(event_id: int) -> EventForPage:
+    """The event an event page shows, with its ticket types, in two queries."""
+    event = Event.objects.prefetch_related("ticket_types").get(pk=event_id)
+    ticket_types = list(event.ticket_types.all())
+    return EventForPage(
+        event=event,
+        ticket_types=ticket_types,
+        sales_state=event.sales_state(ticket_types=ticket_types),
+        sales_change_at=event.next_sales_change(),
+        hold_minutes=settings.ORDER_HOLD_MINUTES,
+    )
