@@ -1,4 +1,5 @@
-"""Site-wide middleware: health checks, a request id for every log line, security headers."""
+"""Site-wide middleware: health checks, a request id for every log line, malformed requests refused,
+security headers."""
 
 import logging
 import re
