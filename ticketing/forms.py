@@ -21,7 +21,6 @@ QUANTITY_PREFIX = "quantity_"
 # Far above any real order: a larger number is tampering, not a buyer.
 ABSOLUTE_MAX_QUANTITY = 100
 
-
 CAPTCHA_UNAVAILABLE = "We could not check that you are not a robot just now; please try again in a minute."
 # What asking Google can raise besides its own HTTP errors: urllib's failures to connect, time
 # outs and resets are OSErrors, a half-sent answer an HTTPException; an answer that is not
@@ -58,9 +57,9 @@ class CheckoutCaptchaField(ReCaptchaField):
         try:
             super().validate(value)
         except ValidationError as refused:
-            if refused.code != "captcha_error":  # Google answered with an HTTP error
-                raise
-            raise self._unavailable("http_error") from None
+            if refused.code != "captcha_error":
+                raise  # the buyer's to fix: the box was not ticked, or Google said "a robot"
+            raise self._unavailable("http_error") from None  # Google answered with an HTTP error
         except _CAPTCHA_SERVICE_FAILURES as error:
             raise self._unavailable(type(error).__name__) from None
 
