@@ -42,6 +42,10 @@ def unavailable():
     )
 
 
+def too_many_requests():
+    return problem(429, "too-many-requests", "Too Many Requests", "Rate limit exceeded.")
+
+
 def unauthorized():
     return problem(401, "unauthorized", "Unauthorized", "Unauthorized.")
 

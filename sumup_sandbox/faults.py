@@ -9,7 +9,15 @@ like the live test server that serves the sandbox.
 import threading
 
 _lock = threading.Lock()
-_state = {"refund_answers_lost": 0, "refund_requests_lost": 0, "down_after_lost_answer": False, "down": False}
+_state = {
+    "refund_answers_lost": 0,
+    "refund_requests_lost": 0,
+    "down_after_lost_answer": False,
+    "down": False,
+    "throttled": 0,
+}
+# What the API was asked, by (method, view name): tests that bound our calls to SumUp read it.
+_calls = {}
 
 
 def lose_refund_answers(count=1, *, then_go_down=False):
@@ -26,6 +34,23 @@ def lose_refund_requests(count=1):
     """The next `count` refund requests never reach SumUp: no refund, and no answer in time."""
     with _lock:
         _state["refund_requests_lost"] = count
+
+
+def throttle(count=1):
+    """The next `count` API requests are answered 429 Too Many Requests, as SumUp's rate limit does."""
+    with _lock:
+        _state["throttled"] = count
+
+
+def count_call(method, view_name):
+    with _lock:
+        _calls[(method, view_name)] = _calls.get((method, view_name), 0) + 1
+
+
+def calls(method, view_name):
+    """How many times the API was asked `method` on `view_name` since the last reset."""
+    with _lock:
+        return _calls.get((method, view_name), 0)
 
 
 def come_back():
@@ -51,4 +76,11 @@ def take(kind):
 
 def reset():
     with _lock:
-        _state.update(refund_answers_lost=0, refund_requests_lost=0, down_after_lost_answer=False, down=False)
+        _state.update(
+            refund_answers_lost=0,
+            refund_requests_lost=0,
+            down_after_lost_answer=False,
+            down=False,
+            throttled=0,
+        )
+        _calls.clear()

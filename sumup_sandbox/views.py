@@ -34,8 +34,11 @@ def api_view(*methods):
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            faults.count_call(request.method, view.__name__)
             if faults.is_down():
                 return errors.unavailable()
+            if faults.take("throttled"):
+                return errors.too_many_requests()
             if not _authorized(request):
                 return errors.unauthorized()
             if request.method not in methods:

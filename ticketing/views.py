@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -13,13 +14,13 @@ from ticketing import checkout, fraud
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import refresh_payment
+from ticketing.payments.confirmation import refresh_payment_if_due
 
 logger = logging.getLogger(__name__)
 
 
 def client_ip_key(group, request):
-    return fraud.client_ip(request) or "unknown"
+    return fraud.request_client_key(request)
 
 
 def checkout_rate(group, request):
@@ -56,6 +57,9 @@ def checkout_view(request, event_id):
     try:
         order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])
         payment = checkout.start_payment(order)
+    except checkout.PaymentDelayed as delayed:
+        # The tickets are held; the order page offers "Try paying again".
+        return HttpResponseRedirect(reverse("ticketing:order", args=[delayed.order.token]), status=303)
     except (checkout.CheckoutRefused, checkout.PaymentUnavailable) as refused:
         form.show_refusal(refused)
         return _event_page_response(request, event, form, status=_refusal_status(refused))
@@ -96,7 +100,7 @@ def order_view(request, token):
     latest = order.payments.first()
     if order.status == Order.Status.PENDING and latest is not None:
         try:
-            refresh_payment(latest)
+            refresh_payment_if_due(latest)
             order.refresh_from_db()
             latest.refresh_from_db()
         except sumup.SumUpError:
@@ -131,7 +135,21 @@ def _order_page(request, order, latest, *, error=None, status=200):
     return response
 
 
+def pay_again_rate(group, request):
+    return settings.PAY_AGAIN_RATE_LIMIT
+
+
+def pay_again_rate_per_order(group, request):
+    return settings.PAY_AGAIN_RATE_LIMIT_PER_ORDER
+
+
+def order_key(group, request):
+    return request.resolver_match.kwargs.get("token", "")
+
+
 @require_POST
+@ratelimit(key=client_ip_key, rate=pay_again_rate, block=True, group="pay-again")
+@ratelimit(key=order_key, rate=pay_again_rate_per_order, block=True, group="pay-again-order")
 def pay_again_view(request, token):
     """A new SumUp checkout for the same order, while its hold lasts."""
     order = get_object_or_404(Order.objects.select_related("event"), token=token)

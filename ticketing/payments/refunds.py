@@ -37,6 +37,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from core.money import format_money
 from ticketing import alerts, orders, outbox
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
@@ -131,8 +132,8 @@ class RefundPlan:
     def describe(self) -> str:
         if self.tickets:
             what = "every ticket" if self.whole_order else f"{len(self.tickets)} ticket(s)"
-            return f"{self.amount} {self.currency} for {what} of order {self.order.reference}"
-        return f"{self.amount} {self.currency}, all of payment {self.payment.checkout_reference}"
+            return f"{format_money(self.amount, self.currency)} for {what} of order {self.order.reference}"
+        return f"{format_money(self.amount, self.currency)}, all of payment {self.payment.checkout_reference}"
 
 
 def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
@@ -165,7 +166,7 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     left = refundable(payment)
     if amount > left:
         raise RefundRefused(
-            f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order."
+            f"{format_money(amount, payment.currency)} is more than the {format_money(left, payment.currency)} left to refund on this order."
         )
     return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
 
@@ -261,8 +262,8 @@ def _check_sumup_agrees(payment: Payment) -> None:
     if at_sumup != recorded:
         alerts.refund_records_disagree(payment, at_sumup, recorded)
         raise RefundRefused(
-            f"SumUp shows {at_sumup} {payment.currency} refunded on this payment, but {recorded} "
-            f"{payment.currency} is recorded here (a refund whose answer was lost?). Check the payment "
+            f"SumUp shows {format_money(at_sumup, payment.currency)} refunded on this payment, but "
+            f"{format_money(recorded, payment.currency)} is recorded here (a refund whose answer was lost?). Check the payment "
             "in SumUp's dashboard and run reconcile_payments before refunding again."
         )
 
@@ -309,7 +310,7 @@ def _complete(refund: Refund) -> bool:
         ):
             return False
         tickets = list(refund.tickets.all())
-        cause = f"refund of {refund.amount} {payment.currency}"
+        cause = f"refund of {format_money(refund.amount, payment.currency)}"
         if refund.kind == Refund.Kind.STAFF:
             if tickets:
                 orders.record_refund(order, tickets=tickets, cause=cause)
