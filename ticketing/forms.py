@@ -39,6 +39,22 @@ def quantity_field_name(ticket_type):
     return f"{QUANTITY_PREFIX}{ticket_type.pk}"
 
 
+# Mail's own limits, in bytes of UTF-8 (RFC 5321 with SMTPUTF8): longer cannot be delivered.
+MAX_EMAIL_BYTES = 254
+MAX_EMAIL_NAME_BYTES = 64
+
+
+def fits_in_mail(email: str) -> bool:
+    """Whether mail can carry the address: at most 254 bytes, 64 of them before the "@".
+
+    Counting bytes, not characters, also keeps every spelling derived from the address within
+    its column: lower-casing can double the characters ("İ" becomes "i" and a dot above) but
+    never makes more characters than the address has bytes.
+    """
+    name = email.rpartition("@")[0]
+    return len(email.encode()) <= MAX_EMAIL_BYTES and len(name.encode()) <= MAX_EMAIL_NAME_BYTES
+
+
 def _column_length(field_name):
     """How many characters the order's column holds: a longer value would fail in the database."""
     return Order._meta.get_field(field_name).max_length
@@ -129,7 +145,10 @@ class CheckoutForm(forms.Form):
     def clean_email(self):
         # Kept as typed, for sending (some mail servers do tell capitals apart); limits compare
         # the mailbox it reaches, `fraud.email_key`, which the checkout stores beside it.
-        return self.cleaned_data["email"].strip()
+        email = self.cleaned_data["email"].strip()
+        if not fits_in_mail(email):
+            raise ValidationError(self.fields["email"].error_messages["max_length"], code="max_length")
+        return email
 
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""

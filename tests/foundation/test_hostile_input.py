@@ -212,6 +212,10 @@ LONGER_THAN_THE_EMAIL_COLUMN = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"  # 
         ("email", "ann\x00@example.com"),
         ("email", LONGER_THAN_THE_EMAIL_COLUMN),
         ("email", "a" * 250 + "@example.com"),
+        # 212 characters, but twice as many once lower-cased ("İ" is "i" and a dot above): the
+        # mailbox it is counted as would not fit its column either.
+        ("email", "\u0130" * 200 + "@example.com"),
+        ("email", "a" * 65 + "@example.com"),
         ("quantity", "\x00"),
         ("quantity", "9" * 5000),
         ("accept_terms", "\x00"),
