@@ -1,13 +1,19 @@
-"""Site-wide middleware: health checks, a request id for every log line, security headers."""
+"""Site-wide middleware: health checks, a request id for every log line, malformed requests refused,
+security headers."""
 
+import logging
 import re
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
+from django.http import UnreadablePostError
+from django.urls import get_resolver, get_urlconf
 
 from config import views
 from config.logging import request_id_var
+
+logger = logging.getLogger(__name__)
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -137,3 +143,91 @@ class SecurityHeadersMiddleware:
         # The check-in scanner is the only page that needs the camera.
         response.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         return response
+
+
+# Characters no URL, header or form field of ours ever carries. PostgreSQL cannot store a NUL
+# at all (a NUL reaching a query fails the request with a 500), and the other control
+# characters only ever come from tampering or a broken client.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# A form value may hold the lines of a textarea (CR, LF) and tabs; nothing else below 0x20.
+_CONTROL_CHARACTERS_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A header value may hold a tab (HTTP allows it); a line break in one is an injection attempt.
+_CONTROL_CHARACTERS_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Our longest real paths (Wagtail's admin) are a few hundred characters; browsers and proxies
+# commonly stop at about 2,000.
+MAX_PATH_LENGTH = 2048
+_FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class MalformedInputMiddleware:
+    """Refuse with the site's own 400 page any request carrying characters no page of ours accepts.
+
+    A NUL or another control character in the path, the query string (names or values), a
+    header or a form field (names or values, urlencoded or the text fields of a multipart form),
+    or a path longer than MAX_PATH_LENGTH, is answered 400 before any view runs, so it changes
+    nothing. One check at the door keeps every URL, form and admin search safe, including the
+    ones whose own validation would let such a value through to the database.
+
+    Other bad input is Django's to refuse and already answered 400: invalid UTF-8 becomes U+FFFD
+    when decoded, and a body that is too large or a multipart body that cannot be parsed raises
+    one of Django's "bad request" errors.
+
+    Bodies of other types (the SumUp webhook's JSON) are left to their views, which parse them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        part = self._malformed_part(request)
+        if part:
+            # Which part, never its value: paths and forms carry order tokens and buyers' details.
+            logger.info("malformed request refused", extra={"part": part})
+            return self._bad_request(request)
+        return self.get_response(request)
+
+    def _malformed_part(self, request) -> str | None:
+        """The part of the request ("path", "query", "header", "form") that is malformed, or None."""
+        path = request.path_info
+        if len(path) > MAX_PATH_LENGTH or _CONTROL_CHARACTERS.search(path):
+            return "path"
+        if _CONTROL_CHARACTERS.search(unquote_plus(request.META.get("QUERY_STRING", ""), errors="replace")):
+            return "query"
+        for key, value in request.META.items():
+            if key.startswith("HTTP_") and _CONTROL_CHARACTERS_IN_HEADER.search(str(value)):
+                return "header"
+        try:
+            fields = self._form_fields(request)
+        except UnreadablePostError:  # the client went away half-way through its body
+            return "form"
+        for name, values in fields:
+            if _CONTROL_CHARACTERS.search(name) or any(_CONTROL_CHARACTERS_IN_TEXT.search(v) for v in values):
+                return "form"
+        return None
+
+    def _form_fields(self, request):
+        """(name, values) of a POSTed form's text fields; nothing for any other request.
+
+        Parsing a multipart body reads it from the network once and for all. When the body is
+        small enough for Django to keep in memory, it is read into memory first, so a view that
+        wants the raw bytes (the SumUp webhook reads `request.body`) still has them.
+        """
+        if request.method != "POST" or request.content_type not in _FORM_CONTENT_TYPES:
+            return []
+        if request.content_type == "multipart/form-data" and self._fits_in_memory(request):
+            request.body  # noqa: B018 - read on purpose: Django keeps it for later readers
+        return request.POST.lists()
+
+    @staticmethod
+    def _fits_in_memory(request) -> bool:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        return limit is None or declared <= limit
+
+    @staticmethod
+    def _bad_request(request):
+        # The URLconf's handler400: the same page as every other 400 of the site.
+        return get_resolver(get_urlconf()).resolve_error_handler(400)(request, None)

@@ -5,32 +5,105 @@ rule of the shop (sales open, the most tickets per order, at least one ticket, s
 limits) is `ticketing.checkout`'s, whose message the view shows in this form.
 """
 
+import http.client
+import logging
+
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django_recaptcha.fields import ReCaptchaField
+
+from ticketing.models import Order
+
+logger = logging.getLogger(__name__)
 
 QUANTITY_PREFIX = "quantity_"
 # Far above any real order: a larger number is tampering, not a buyer.
 ABSOLUTE_MAX_QUANTITY = 100
+
+CAPTCHA_UNAVAILABLE = "We could not check that you are not a robot just now; please try again in a minute."
+# What asking Google can raise besides its own HTTP errors: urllib's failures to connect, time
+# outs and resets are OSErrors, a half-sent answer an HTTPException; an answer that is not
+# Google's JSON object fails as one of the others while django-recaptcha reads it.
+_CAPTCHA_SERVICE_FAILURES = (
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)
 
 
 def quantity_field_name(ticket_type):
     return f"{QUANTITY_PREFIX}{ticket_type.pk}"
 
 
+# Mail's own limits, in bytes of UTF-8 (RFC 5321 with SMTPUTF8): longer cannot be delivered.
+MAX_EMAIL_BYTES = 254
+MAX_EMAIL_NAME_BYTES = 64
+
+
+def fits_in_mail(email: str) -> bool:
+    """Whether mail can carry the address: at most 254 bytes, 64 of them before the "@".
+
+    Counting bytes, not characters, also keeps every spelling derived from the address within
+    its column: lower-casing can double the characters ("İ" becomes "i" and a dot above) but
+    never makes more characters than the address has bytes.
+    """
+    name = email.rpartition("@")[0]
+    return len(email.encode()) <= MAX_EMAIL_BYTES and len(name.encode()) <= MAX_EMAIL_NAME_BYTES
+
+
+def _column_length(field_name):
+    """How many characters the order's column holds: a longer value would fail in the database."""
+    return Order._meta.get_field(field_name).max_length
+
+
+class CheckoutCaptchaField(ReCaptchaField):
+    """django-recaptcha's field, failing closed in words the buyer understands when Google can't answer.
+
+    The field itself turns only Google's HTTP errors into a form error; a refused connection, a
+    time-out or an answer it cannot read escapes it as an exception, which would be a 500.
+    Here each of them refuses the order with CAPTCHA_UNAVAILABLE (code "captcha_unavailable"),
+    so the buyer sees the form again, with what they typed, and can try again.
+    """
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except ValidationError as refused:
+            if refused.code != "captcha_error":
+                raise  # the buyer's to fix: the box was not ticked, or Google said "a robot"
+            raise self._unavailable("http_error") from None  # Google answered with an HTTP error
+        except _CAPTCHA_SERVICE_FAILURES as error:
+            raise self._unavailable(type(error).__name__) from None
+
+    @staticmethod
+    def _unavailable(error):
+        logger.warning("CAPTCHA verification unavailable", extra={"error": error})
+        return ValidationError(CAPTCHA_UNAVAILABLE, code="captcha_unavailable")
+
+
 class CheckoutForm(forms.Form):
     name = forms.CharField(
-        max_length=200,
+        max_length=_column_length("name"),
         label="Your name",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        error_messages={"required": "Please tell us your name."},
+        error_messages={
+            "required": "Please tell us your name.",
+            "max_length": "That name is longer than we can keep; please shorten it.",
+        },
     )
     email = forms.EmailField(
+        max_length=_column_length("email"),
         label="E-mail address",
         help_text="Your tickets are sent here.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Please give an e-mail address for your tickets.",
             "invalid": "That e-mail address does not look right; please check it.",
+            "max_length": "That e-mail address is longer than we can send to; please use a shorter one.",
         },
     )
     accept_terms = forms.BooleanField(
@@ -59,17 +132,23 @@ class CheckoutForm(forms.Form):
                 },
             )
         if settings.CAPTCHA_ENABLED:
-            from django_recaptcha.fields import ReCaptchaField
-
-            self.fields["captcha"] = ReCaptchaField(
+            self.fields["captcha"] = CheckoutCaptchaField(
                 label="",
                 error_messages={"required": "Please confirm you are not a robot."},
             )
 
+    @property
+    def captcha_unavailable(self):
+        """The order was refused only because Google could not be asked: a retry may succeed."""
+        return list(self.errors) == ["captcha"] and self.has_error("captcha", code="captcha_unavailable")
+
     def clean_email(self):
         # Kept as typed, for sending (some mail servers do tell capitals apart); limits compare
         # the mailbox it reaches, `fraud.email_key`, which the checkout stores beside it.
-        return self.cleaned_data["email"].strip()
+        email = self.cleaned_data["email"].strip()
+        if not fits_in_mail(email):
+            raise ValidationError(self.fields["email"].error_messages["max_length"], code="max_length")
+        return email
 
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""

@@ -46,7 +46,8 @@ def checkout_view(request, event_id):
     event = get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
     form = CheckoutForm(request.POST, event=event, ticket_types=event.ticket_types.all())
     if not form.is_valid():
-        return _event_page_response(request, event, form, status=400)
+        # 503 when only Google's CAPTCHA check could not be made: ours to fix, worth a retry.
+        return _event_page_response(request, event, form, status=503 if form.captcha_unavailable else 400)
     buyer = checkout.Buyer(
         name=form.cleaned_data["name"],
         email=form.cleaned_data["email"],

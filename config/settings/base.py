@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.MalformedInputMiddleware",
     "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -286,36 +288,5 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SENTRY_DSN = env_str("SENTRY_DSN")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-
-
-def logging_config(fmt, level):
-    """Logs as JSON lines (production) or text (dev), each line with the request id."""
-    formatter = "json" if fmt == "json" else "text"
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
-        "formatters": {
-            "json": {"()": "config.logging.JsonFormatter"},
-            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        },
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": formatter,
-                "filters": ["request_id"],
-            }
-        },
-        "root": {"handlers": ["console"], "level": level},
-        "loggers": {
-            "django.db.backends": {"level": "INFO"},
-            # Wagtail queues a search and reference-index job for every page save.
-            "django_tasks": {"level": "WARNING"},
-            # The default request logger prints the path, which holds order tokens.
-            "django.request": {"level": "ERROR"},
-        },
-    }
-
-
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 RATELIMIT_VIEW = "config.views.rate_limited"
