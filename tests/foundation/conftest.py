@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from home.management.commands import load_demo_content
+from tests.redis_server import redis_server  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True)
