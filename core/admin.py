@@ -1,8 +1,9 @@
 """Building blocks for the site's Wagtail admin, shared by every app's menu.
 
 Who may open which admin page, a read-only listing, the base of a staff action on one record,
-and how money reads in a list column. Nothing here knows about tickets, pages or privacy: the
-apps import this module, never the other way round.
+and how money reads in a list column or on an inspect page (as everywhere: `core.money`).
+Nothing here knows about tickets, pages or privacy: the apps import this module, never the
+other way round.
 
 (Django's admin autodiscovery imports `core.admin` at start-up because `django.contrib.admin` is
 installed. That is harmless: this module only defines classes and registers nothing.)
@@ -18,13 +19,53 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import InspectView
+
+from core.money import format_money
 
 STANDARD_ACTIONS = ("add", "change", "delete", "view")
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """An amount as staff read it in a list: thousands separated, two decimals, then the currency."""
-    return f"{amount:,.2f} {currency}"
+# --- Money ------------------------------------------------------------------------------------
+
+
+def money(amount: Decimal | None, currency: str) -> str | None:
+    """An amount in a list column, with its currency, as buyers see it too (`core.money.format_money`).
+
+    No amount gives None, which the list shows as its usual dash for an empty value.
+    """
+    if amount is None:
+        return None
+    return format_money(amount, currency)
+
+
+class MoneyInspectView(InspectView):
+    """An inspect page whose amounts read with their currency's sign or code, not as bare numbers.
+
+    The ModelAdmin names its money fields in `money_fields`, each with where the record keeps
+    its currency, as a dotted path: `{"total": "currency"}`, `{"amount": "payment.currency"}`.
+    A currency that cannot be reached (a related record deleted) leaves the amount alone
+    rather than guessing a sign.
+    """
+
+    def get_field_display_value(self, field_name, field=None):
+        currency_path = getattr(self.model_admin, "money_fields", {}).get(field_name)
+        if currency_path is None:
+            return super().get_field_display_value(field_name, field)
+        amount = getattr(self.instance, field_name)
+        if amount is None:
+            return self.model_admin.get_empty_value_display(field_name)
+        return money(amount, _follow(self.instance, currency_path))
+
+
+def _follow(record, dotted_path: str) -> str:
+    """The value at `dotted_path` from `record` ("payment.currency"), or "" where a step is None."""
+    value = record
+    for name in dotted_path.split("."):
+        value = getattr(value, name, None)
+        if value is None:
+            return ""
+    return str(value)
 
 
 # --- Who may see and change what --------------------------------------------------------------
@@ -66,10 +107,16 @@ class NoCreateOrDeletePermissionHelper(ReadOnlyPermissionHelper):
 
 
 class ReadOnlyAdmin(ModelAdmin):
-    """A listing of records that are evidence rather than documents: list and inspect only."""
+    """A listing of records that are evidence rather than documents: list and inspect only.
+
+    Amounts on the inspect page read with their currency once named in `money_fields` (see
+    `MoneyInspectView`).
+    """
 
     permission_helper_class = ReadOnlyPermissionHelper
     inspect_view_enabled = True
+    inspect_view_class = MoneyInspectView
+    money_fields = {}
 
 
 # --- A staff action on one record -------------------------------------------------------------

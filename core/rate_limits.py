@@ -37,18 +37,19 @@ def _over_shared_limit(request, group, key, rate) -> bool:
     return _outage.call(is_ratelimited, request, group=group, key=key, rate=rate, increment=True)
 
 
-def limit_or_refuse(*, key, rate, refuse):
+def limit_or_refuse(*, key, rate, refuse, group=None):
     """Decorate a view: over `rate` per `key` it is refused with a 429; with the counters down,
-    `refuse(request, *args, **kwargs)` answers instead. `key` and `rate` are django-ratelimit's
-    (callables of (group, request), or strings)."""
+    `refuse(request, *args, **kwargs)` answers instead. `key`, `rate` and `group` are
+    django-ratelimit's (callables of (group, request), or strings; the group names the count,
+    by default after the view)."""
 
     def decorate(view):
-        group = _group(view)
+        counted_as = group or _group(view)
 
         @functools.wraps(view)
         def limited(request, *args, **kwargs):
             try:
-                over = _over_shared_limit(request, group, key, rate)
+                over = _over_shared_limit(request, counted_as, key, rate)
             except Unavailable:
                 return refuse(request, *args, **kwargs)
             if over:

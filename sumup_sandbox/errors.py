@@ -11,7 +11,7 @@ from django.http import JsonResponse
 PROBLEM_BASE = "https://developer.sumup.com/problem/"
 
 
-class SumUpError(Exception):
+class ErrorAnswer(Exception):
     """Raised inside the sandbox to answer with one of SumUp's error bodies."""
 
     def __init__(self, response):
@@ -33,6 +33,17 @@ def problem(status, slug, title, detail, **extra):
     """An RFC 9457 problem, e.g. ``problem(404, "not-found", "Not Found", "Transaction not found")``."""
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
     return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+def unavailable():
+    """What SumUp's edge answers while it is down: 503, a problem body."""
+    return problem(
+        503, "service-unavailable", "Service Unavailable", "The service is temporarily unavailable."
+    )
+
+
+def too_many_requests():
+    return problem(429, "too-many-requests", "Too Many Requests", "Rate limit exceeded.")
 
 
 def unauthorized():

@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from . import errors, payloads
-from .errors import SumUpError
+from .errors import ErrorAnswer
 from .models import SandboxRefund, SandboxTransaction
 from .parsing import datetime_value
 
@@ -63,7 +63,7 @@ class Entry:
 
 
 def _invalid(param):
-    return SumUpError(errors.legacy(400, "INVALID", f"Invalid value for {param}", param=param))
+    return ErrorAnswer(errors.legacy(400, "INVALID", f"Invalid value for {param}", param=param))
 
 
 def _limit(params):

@@ -1,6 +1,6 @@
 """Reading what clients send: JSON bodies, amounts, dates, query parameters.
 
-Everything here raises ``SumUpError`` carrying SumUp's own 4xx body, so bad input of any
+Everything here raises ``ErrorAnswer`` carrying SumUp's own 4xx body, so bad input of any
 kind gets a clear answer and never a 500.
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.utils.dateparse import parse_datetime
 
 from . import errors
-from .errors import SumUpError
+from .errors import ErrorAnswer
 
 # The currencies SumUp's API accepts: its ``Currency`` enum.
 CURRENCIES = frozenset(
@@ -130,9 +130,9 @@ class CheckoutRequest:
 def _required_string(body, name, max_length=None):
     value = body.get(name)
     if value is None or value == "":
-        raise SumUpError(errors.validation_error("MISSING", name))
+        raise ErrorAnswer(errors.validation_error("MISSING", name))
     if not isinstance(value, str) or (max_length and len(value) > max_length):
-        raise SumUpError(errors.validation_error("INVALID", name))
+        raise ErrorAnswer(errors.validation_error("INVALID", name))
     return value
 
 
@@ -141,16 +141,16 @@ def _optional_string(body, name, check=None):
     if value is None:
         return ""
     if not isinstance(value, str) or (check and not check(value)):
-        raise SumUpError(errors.validation_error("INVALID", name))
+        raise ErrorAnswer(errors.validation_error("INVALID", name))
     return value
 
 
 def _required_amount(body):
     if body.get("amount") is None:
-        raise SumUpError(errors.validation_error("MISSING", "amount"))
+        raise ErrorAnswer(errors.validation_error("MISSING", "amount"))
     value = amount(body["amount"])
     if value is None or value <= 0 or value > MAX_AMOUNT:
-        raise SumUpError(errors.validation_error("INVALID", "amount"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "amount"))
     return value
 
 
@@ -159,11 +159,11 @@ def _hosted_checkout(body):
     if value is None:
         return False
     if not isinstance(value, dict):
-        raise SumUpError(errors.validation_error("INVALID", "hosted_checkout"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "hosted_checkout"))
     if value.get("enabled") is None:
-        raise SumUpError(errors.validation_error("MISSING", "hosted_checkout.enabled"))
+        raise ErrorAnswer(errors.validation_error("MISSING", "hosted_checkout.enabled"))
     if not isinstance(value["enabled"], bool):
-        raise SumUpError(errors.validation_error("INVALID", "hosted_checkout.enabled"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "hosted_checkout.enabled"))
     return value["enabled"]
 
 
@@ -173,19 +173,19 @@ def _valid_until(body):
         return None
     parsed = datetime_value(value)
     if parsed is None:
-        raise SumUpError(errors.validation_error("INVALID", "valid_until"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "valid_until"))
     return parsed
 
 
 def checkout_request(body):
     """Validate a create-checkout body in the order SumUp lists its required fields."""
     if not isinstance(body, dict):
-        raise SumUpError(errors.validation_error("INVALID", "body"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "body"))
     reference = _required_string(body, "checkout_reference", MAX_REFERENCE_LENGTH)
     value = _required_amount(body)
     currency = _required_string(body, "currency")
     if currency not in CURRENCIES:
-        raise SumUpError(errors.validation_error("INVALID", "currency"))
+        raise ErrorAnswer(errors.validation_error("INVALID", "currency"))
     merchant_code = _required_string(body, "merchant_code", 32)
     purpose = _optional_string(body, "purpose", lambda p: p in PURPOSES) or "CHECKOUT"
     return CheckoutRequest(
@@ -208,12 +208,12 @@ def refund_amount(body):
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise SumUpError(errors.bad_refund_request("request body must be a JSON object"))
+        raise ErrorAnswer(errors.bad_refund_request("request body must be a JSON object"))
     if body.get("amount") is None:
         return None
     value = amount(body["amount"])
     if value is None:
-        raise SumUpError(errors.bad_refund_request("amount must be a number with at most two decimals"))
+        raise ErrorAnswer(errors.bad_refund_request("amount must be a number with at most two decimals"))
     if value <= 0:
-        raise SumUpError(errors.bad_refund_request("amount must be greater than zero"))
+        raise ErrorAnswer(errors.bad_refund_request("amount must be greater than zero"))
     return value

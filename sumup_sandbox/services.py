@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import errors
-from .errors import SumUpError
+from .errors import ErrorAnswer
 from .models import FORCED_FAILURE_AMOUNTS, SandboxCheckout, SandboxRefund, SandboxTransaction
 
 Status = SandboxCheckout.Status
@@ -63,7 +63,7 @@ def create_checkout(request_data):
         with transaction.atomic():
             return SandboxCheckout.objects.create(**fields)
     except IntegrityError:
-        raise SumUpError(errors.duplicated_checkout())
+        raise ErrorAnswer(errors.duplicated_checkout())
 
 
 def deactivate(checkout_id):
@@ -72,9 +72,9 @@ def deactivate(checkout_id):
     with transaction.atomic():
         chk = SandboxCheckout.objects.select_for_update().filter(pk=pk).first() if pk else None
         if chk is None:
-            raise SumUpError(errors.checkout_not_found())
+            raise ErrorAnswer(errors.checkout_not_found())
         if chk.status == Status.PAID:
-            raise SumUpError(errors.checkout_processed())
+            raise ErrorAnswer(errors.checkout_processed())
         if chk.status != Status.EXPIRED:
             chk.status = Status.EXPIRED
             chk.save(update_fields=["status", "updated_at"])
@@ -141,7 +141,7 @@ def _record_attempt(chk, succeeded):
 def refund(merchant_code, transaction_id, amount):
     """Refund ``amount`` (None: all that is left) of a transaction of ``merchant_code``.
 
-    Returns the new SandboxRefund, or raises SumUpError with SumUp's 404, 409 or 422.
+    Returns the new SandboxRefund, or raises ErrorAnswer with SumUp's 404, 409 or 422.
     """
     pk = parse_uuid(transaction_id)
     with transaction.atomic():
@@ -153,13 +153,13 @@ def refund(merchant_code, transaction_id, amount):
             else None
         )
         if txn is None:
-            raise SumUpError(errors.transaction_not_found())
+            raise ErrorAnswer(errors.transaction_not_found())
         refundable = txn.refundable_amount
         if refundable <= 0:
-            raise SumUpError(errors.not_refundable())
+            raise ErrorAnswer(errors.not_refundable())
         amount = refundable if amount is None else amount
         if amount > refundable:
-            raise SumUpError(errors.refund_amount_too_high(float(refundable)))
+            raise ErrorAnswer(errors.refund_amount_too_high(float(refundable)))
         return _record_refund(txn, amount)
 
 

@@ -7,6 +7,7 @@ lives in ``parsing``, behaviour in ``services`` and ``history``, JSON shapes in
 """
 
 import hmac
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -14,8 +15,8 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import errors, history, parsing, payloads, services
-from .errors import SumUpError
+from . import errors, faults, history, parsing, payloads, services
+from .errors import ErrorAnswer
 
 
 def _authorized(request):
@@ -33,13 +34,18 @@ def api_view(*methods):
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            faults.count_call(request.method, view.__name__)
+            if faults.is_down():
+                return errors.unavailable()
+            if faults.take("throttled"):
+                return errors.too_many_requests()
             if not _authorized(request):
                 return errors.unauthorized()
             if request.method not in methods:
                 return errors.method_not_allowed()
             try:
                 return view(request, *args, **kwargs)
-            except SumUpError as error:
+            except ErrorAnswer as error:
                 return error.response
 
         return wrapper
@@ -50,7 +56,7 @@ def api_view(*methods):
 def _own_merchant(merchant_code):
     """The key is one merchant's: refuse paths naming another, as SumUp does."""
     if merchant_code != settings.SUMUP_MERCHANT_CODE:
-        raise SumUpError(errors.merchant_forbidden())
+        raise ErrorAnswer(errors.merchant_forbidden())
 
 
 def _hosted_url(request, checkout):
@@ -65,7 +71,7 @@ def _json_or_400(request, bad_request, empty=None):
     try:
         return parsing.json_body(request, empty=empty)
     except ValueError:
-        raise SumUpError(bad_request)
+        raise ErrorAnswer(bad_request)
 
 
 @api_view("GET", "POST")
@@ -98,7 +104,14 @@ def refunds(request, merchant_code, transaction_id):
     """``POST /v1.0/merchants/{mc}/payments/{txn id}/refunds``: 201 ``{}``, as SumUp answers."""
     _own_merchant(merchant_code)
     body = _json_or_400(request, errors.bad_refund_request("request body is not valid JSON"))
+    if faults.take("refund_requests_lost"):
+        # The request never reached SumUp: nothing is refunded and no answer comes in time.
+        time.sleep(settings.SUMUP_TIMEOUT_SECONDS + 1)
+        return errors.unavailable()
     services.refund(merchant_code, transaction_id, parsing.refund_amount(body))
+    if faults.take("refund_answers_lost"):
+        # The refund is made; the answer arrives after the caller has given up waiting.
+        time.sleep(settings.SUMUP_TIMEOUT_SECONDS + 1)
     return JsonResponse({}, status=201)
 
 

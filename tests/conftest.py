@@ -25,9 +25,13 @@ def _clear_cache():
 @pytest.fixture
 def sumup_sandbox(live_server, settings):
     """The SumUp sandbox at the live server's address, with our client pointed at it."""
+    from sumup_sandbox import faults
+
     settings.SITE_URL = live_server.url
     settings.SUMUP_API_BASE = f"{live_server.url}/sandbox/sumup"
-    return live_server
+    faults.reset()
+    yield live_server
+    faults.reset()
 
 
 @pytest.fixture

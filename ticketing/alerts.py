@@ -20,6 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import format_money
 from core.shared_cache import shared_cache
 
 logger = logging.getLogger("ticketing.alerts")
@@ -74,7 +75,7 @@ def _deliver(subject: str, lines: list[str], level: str) -> None:
 
 
 def _money(amount, currency) -> str:
-    return f"{amount} {currency}" if amount is not None else "-"
+    return format_money(amount, currency) or "-"
 
 
 # --- The alerts ------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ ticket, which the UPDATE's own condition sees.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from ticketing import tickets
-from ticketing.models import Event, Order, Ticket
+from ticketing.models import Event, Order, Refund, Ticket
 
 MAX_INPUT_LENGTH = 200
 
@@ -135,6 +135,13 @@ def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
         return _refusal(
             Verdict.VOIDED, "Void", "This ticket was refunded or cancelled. Do not admit.", ticket
         )
+    if _refund_being_checked(ticket):
+        return _refusal(
+            Verdict.VOIDED,
+            "Refund being checked",
+            "A refund of this ticket is waiting for SumUp's answer. Do not admit; ask the box office.",
+            ticket,
+        )
     if ticket.order.status not in Order.OWNS_TICKETS:
         return _refusal(
             Verdict.NOT_PAID,
@@ -145,6 +152,15 @@ def _explain(ticket: Ticket, event: Event, now) -> CheckInResult | None:
     if ticket.checked_in_at is not None:
         return _already_in(ticket, now)
     return None
+
+
+def _refund_in_doubt():
+    """Tickets in a refund whose answer SumUp never gave: the money may have gone back."""
+    return Refund.objects.filter(tickets=OuterRef("pk"), status=Refund.Status.UNKNOWN)
+
+
+def _refund_being_checked(ticket: Ticket) -> bool:
+    return Ticket.objects.filter(pk=ticket.pk).filter(Exists(_refund_in_doubt())).exists()
 
 
 def _already_in(ticket: Ticket, now) -> CheckInResult:
@@ -166,8 +182,11 @@ def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
     refusal = _explain(ticket, event, now)
     if refusal is not None:
         return refusal
-    admitted = Ticket.objects.filter(pk=ticket.pk, checked_in_at__isnull=True, voided_at__isnull=True).update(
-        checked_in_at=now, checked_in_by=staff_user
+    # Nothing admits a ticket whose money may have gone back, even one refunded a moment ago.
+    admitted = (
+        Ticket.objects.filter(pk=ticket.pk, checked_in_at__isnull=True, voided_at__isnull=True)
+        .exclude(Exists(_refund_in_doubt()))
+        .update(checked_in_at=now, checked_in_by=staff_user)
     )
     if not admitted:
         # Another door got there first, or a refund voided it a moment ago.

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,6 +51,17 @@ class CheckoutBusy(CheckoutRefused):
 
 class PaymentUnavailable(Exception):
     """SumUp could not start a payment; the message is for the buyer."""
+
+
+class PaymentDelayed(PaymentUnavailable):
+    """SumUp asked us to slow down (429): the order keeps its hold; the buyer pays again shortly."""
+
+    def __init__(self, order):
+        super().__init__(
+            "Our payment provider is very busy just now. Your tickets are held for you: "
+            "press “Try paying again” in a moment."
+        )
+        self.order = order
 
 
 @dataclass(frozen=True)
@@ -121,13 +133,16 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Ord
             # Velocity limits see every order of this buyer that committed before: one buyer's
             # simultaneous checkouts queue on the event's stock row and then see each other.
             inventory.lock_event_stock(event.pk)
-            flags = fraud.assess(event.pk, buyer.ip, buyer.email, quantities, buyer.user_agent)
+            keys = fraud.buyer_keys(buyer.ip, buyer.email)
+            flags = fraud.assess(event.pk, keys, quantities, buyer.user_agent)
             return orders.place(
                 event,
                 orders.NewOrder(
                     name=buyer.name,
                     email=buyer.email,
                     ip=buyer.ip,
+                    client_key=keys.client,
+                    email_key=keys.email,
                     user_agent=buyer.user_agent,
                     quantities=quantities,
                     total=order_total(quantities),
@@ -181,17 +196,40 @@ def order_url(order: Order) -> str:
 def start_payment(order: Order, *, retry: bool = False) -> Payment:
     """Open a SumUp hosted checkout for exactly the order's total; the buyer is sent there.
 
-    Each attempt gets a fresh checkout reference (SumUp refuses a reused one). If SumUp cannot
-    be reached for the first attempt, the order is cancelled and its tickets released at once,
-    rather than held for a buyer who cannot pay; a failed `retry` keeps the hold.
+    Each attempt gets a fresh checkout reference (SumUp refuses a reused one). One attempt at a
+    time owns the order (a short lease taken with a conditional UPDATE), and a retry closes the
+    earlier checkouts first, so an order has one payable checkout at any moment even when two
+    tabs press "Try paying again" together. If SumUp cannot be reached for the first attempt,
+    the order is cancelled and its tickets released at once, rather than held for a buyer who
+    cannot pay; a failed retry keeps the hold, and so does SumUp throttling us (429): that says
+    nothing about this buyer, who pays again from the order page (PaymentDelayed).
     """
+    if not _take_payment_lease(order):
+        raise PaymentUnavailable(
+            "Your payment page is being opened in another window. Use that one, or try again in a moment."
+        )
+    try:
+        return _open_checkout(order, retry=retry)
+    finally:
+        Order.objects.filter(pk=order.pk).update(payment_lease_until=None)
+
+
+def _take_payment_lease(order: Order) -> bool:
+    now = timezone.now()
+    return bool(
+        Order.objects.filter(pk=order.pk)
+        .filter(Q(payment_lease_until__isnull=True) | Q(payment_lease_until__lt=now))
+        .update(payment_lease_until=now + timedelta(seconds=settings.PAYMENT_START_LEASE_SECONDS))
+    )
+
+
+def _open_checkout(order: Order, *, retry: bool) -> Payment:
     first_attempt = not retry
     if retry:
-        # One payable checkout per order at a time, so a buyer cannot pay twice by accident.
         close_open_checkouts(order)
         order.refresh_from_db()
     now = timezone.now()
-    if order.status == Order.Status.PAID:
+    if order.status in Order.WAS_PAID:
         raise PaymentUnavailable("This order has already been paid.")
     if order.status != Order.Status.PENDING or order.expires_at - now < MIN_TIME_TO_PAY:
         raise PaymentUnavailable("The hold on these tickets has ended. Please start a new order.")
@@ -206,10 +244,13 @@ def start_payment(order: Order, *, retry: bool = False) -> Payment:
             redirect_url=order_url(order),
             valid_until=order.expires_at,
         )
-    except sumup.SumUpError:
+    except sumup.SumUpError as error:
         logger.warning(
-            "payment could not start", extra={"order": order.reference, "first_attempt": first_attempt}
+            "payment could not start",
+            extra={"order": order.reference, "first_attempt": first_attempt, "status": error.status},
         )
+        if error.status == 429:
+            raise PaymentDelayed(order) from None
         if first_attempt:
             orders.cancel(order, cause="payment could not start")
         raise PaymentUnavailable(

@@ -51,8 +51,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRY_MINUTES = (1, 5, 15, 60, 180, 360)
 # A row in `sending` for longer than this belongs to a worker that died.
 SENDING_LEASE = timedelta(minutes=10)
-# Orders in these states own valid tickets.
-TICKET_STATES = Order.OWNS_TICKETS
 RESEND_LOG_ACTION = "ticketing.resend_tickets"
 
 # Failures that no retry can cure: the provider refuses this address. Staff correct it and resend.
@@ -122,7 +120,7 @@ def compose(buyer_email: BuyerEmail) -> EmailMultiAlternatives:
     if not order.email:
         raise NothingToSend("The order has no e-mail address.")
     if buyer_email.kind == BuyerEmail.Kind.TICKETS:
-        tickets = list(valid_tickets(order)) if order.status in TICKET_STATES else []
+        tickets = list(valid_tickets(order)) if order.status in Order.OWNS_TICKETS else []
         if not tickets:
             raise NothingToSend("No valid tickets to send.")
         return build_ticket_email(order, tickets)
@@ -321,7 +319,7 @@ def resend_tickets(order: Order, staff_user, email: str | None = None) -> BuyerE
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in TICKET_STATES or not valid_tickets(order).exists():
+        if order.status not in Order.OWNS_TICKETS or not valid_tickets(order).exists():
             raise CannotResend(f"Order {order.reference} has no valid tickets to send.")
         address_changed = bool(email) and email != order.email
         if address_changed:

@@ -67,8 +67,9 @@ class CheckoutForm(forms.Form):
             )
 
     def clean_email(self):
-        # One spelling per address, so velocity limits and staff searches see one buyer.
-        return self.cleaned_data["email"].strip().lower()
+        # Kept as typed, for sending (some mail servers do tell capitals apart); limits compare
+        # the mailbox it reaches, `fraud.email_key`, which the checkout stores beside it.
+        return self.cleaned_data["email"].strip()
 
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""

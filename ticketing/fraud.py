@@ -1,22 +1,39 @@
-"""Who is buying: the client's address, bots at the door, velocity limits and risk flags."""
+"""Who is buying: the client's address, bots at the door, velocity limits and risk flags.
 
+Limits count *clients* and *mailboxes*, not spellings: `client_key` turns an address into the
+network one connection is given, `email_key` turns an address into the mailbox it reaches.
+Both are stored on the order, so velocity limits compare like with like in one indexed query.
+"""
+
+import functools
 import ipaddress
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from ticketing.models import Order, OrderLine
 
+# The one client every request without a readable address counts as: a forged or broken
+# X-Forwarded-For earns no free pass, it shares one rate limit and one velocity limit.
+UNPARSEABLE_CLIENT = "unparseable"
+
+# Google delivers every dotted spelling of a Gmail name, at either domain, to one mailbox.
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
 
 class VelocityLimitExceeded(Exception):
-    """Too many tickets for one event from one address or one e-mail."""
+    """Too many tickets for one event from one client or one mailbox."""
 
 
-def client_ip(request):
+def client_ip(request) -> str | None:
     """The buyer's address: X-Forwarded-For is believed only as far as TRUSTED_PROXY_COUNT says.
 
     Each trusted proxy appends the address it saw, so the client is the entry that many places
-    from the right; anything further left was written by the client and may be forged.
+    from the right; anything further left was written by the client and may be forged. None
+    when that entry is not an address. An IPv6 zone (`%eth0`) is dropped: it names an interface
+    of the machine that saw the address, not the client, and the database cannot store it.
     """
     remote = request.META.get("REMOTE_ADDR", "")
     trusted = settings.TRUSTED_PROXY_COUNT
@@ -25,38 +42,103 @@ def client_ip(request):
         if len(hops) >= trusted:
             remote = hops[-trusted]
     try:
-        return str(ipaddress.ip_address(remote))
+        return str(ipaddress.ip_address(remote.partition("%")[0]))
     except ValueError:
         return None
 
 
-def is_bot(user_agent):
-    """An empty agent or one naming a scripting client or headless browser is refused."""
-    agent = (user_agent or "").strip().lower()
+def client_key(address: str | None) -> str:
+    """The client an address counts as for rate and velocity limits.
+
+    IPv4: the address itself. IPv6: its network of IPV6_CLIENT_PREFIX bits (a /64 by
+    default), because one connection is usually given a whole /64 and may use any address in
+    it. An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is that IPv4 address. Anything
+    unreadable is UNPARSEABLE_CLIENT.
+    """
+    try:
+        ip = ipaddress.ip_address((address or "").partition("%")[0])
+    except ValueError:
+        return UNPARSEABLE_CLIENT
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/{settings.IPV6_CLIENT_PREFIX}", strict=False))
+    return str(ip)
+
+
+def request_client_key(request) -> str:
+    """The client a request comes from, for the rate limits' keys."""
+    return client_key(client_ip(request))
+
+
+def email_key(email: str) -> str:
+    """The mailbox an address reaches, so trivial variants of one address are one buyer.
+
+    Lower-cased; a `+tag` in the name is dropped (`ann+jazz@` is `ann@`) unless nothing would
+    be left; at gmail.com and googlemail.com the dots in the name are dropped and the domain
+    is gmail.com. Other providers' dots are kept: elsewhere `a.nn@` and `ann@` may be two people.
+    """
+    name, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return email.strip().lower()
+    name = name.split("+", 1)[0] or name
+    if domain in GMAIL_DOMAINS:
+        name, domain = name.replace(".", "") or name, "gmail.com"
+    return f"{name}@{domain}"
+
+
+@dataclass(frozen=True)
+class BuyerKeys:
+    """Who a buyer is for the limits: the client they connect from and the mailbox they use."""
+
+    client: str
+    email: str
+
+
+def buyer_keys(ip: str | None, email: str) -> BuyerKeys:
+    return BuyerKeys(client=client_key(ip), email=email_key(email))
+
+
+@functools.lru_cache(maxsize=8)
+def _bot_pattern(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def is_bot(user_agent) -> bool:
+    """An empty agent, or one matching a BOT_USER_AGENTS pattern (a scripting client, a
+    headless browser, a crawler naming itself), is refused.
+
+    The patterns name automation precisely (a client's own product token such as `curl/`, a
+    crawler's `…bot/` token), so a person's phone whose model happens to contain "bot" (a
+    Cubot) is not turned away. Matched case-insensitively anywhere in the agent.
+    """
+    agent = (user_agent or "").strip()
     if not agent:
         return True
-    return any(marker in agent for marker in settings.BOT_USER_AGENTS)
+    patterns = tuple(settings.BOT_USER_AGENTS)
+    return bool(patterns) and _bot_pattern(patterns).search(agent) is not None
 
 
-def _exposure(event_id, ip, email):
-    """Tickets this address and this e-mail already hold for the event, and whether the address
-    holds orders under other e-mails: one query, as it runs on every checkout."""
-    by_ip = Q(order__created_ip=ip) if ip else Q(pk__in=[])
+def _exposure(event_id, keys: BuyerKeys):
+    """Tickets this client and this mailbox already hold for the event, and whether the client
+    holds orders under other mailboxes: one query, as it runs on every checkout."""
+    by_client = Q(order__client_key=keys.client)
+    by_email = Q(order__email_key=keys.email)
     totals = OrderLine.objects.filter(
-        by_ip | Q(order__email=email),
+        by_client | by_email,
         order__event_id=event_id,
         order__status__in=Order.HOLDS_STOCK,
     ).aggregate(
-        ip=Sum("quantity", filter=by_ip, default=0),
-        email=Sum("quantity", filter=Q(order__email=email), default=0),
-        shared=Count("order", filter=by_ip & ~Q(order__email=email)),
+        client=Sum("quantity", filter=by_client, default=0),
+        email=Sum("quantity", filter=by_email, default=0),
+        shared=Count("order", filter=by_client & ~by_email),
     )
     return totals
 
 
 def check_velocity(exposure, wanted):
-    """Refuse an order that would give one address or one e-mail too many tickets for an event."""
-    if exposure["ip"] + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
+    """Refuse an order that would give one client or one mailbox too many tickets for an event."""
+    if exposure["client"] + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
         raise VelocityLimitExceeded(
             "That is more tickets for this event than we can sell to one connection. "
             "If you are buying for a group, please contact us."
@@ -84,8 +166,8 @@ def risk_flags(exposure, email, quantities, user_agent):
     return flags
 
 
-def assess(event_id, ip, email, quantities, user_agent):
+def assess(event_id, keys: BuyerKeys, quantities, user_agent):
     """Velocity limits (raises VelocityLimitExceeded) and risk flags for a new order."""
-    exposure = _exposure(event_id, ip, email)
+    exposure = _exposure(event_id, keys)
     check_velocity(exposure, sum(quantities.values()))
-    return risk_flags(exposure, email, quantities, user_agent)
+    return risk_flags(exposure, keys.email, quantities, user_agent)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel, get_all_child_relations
 
+from core.money import format_money
 from ticketing.codes import new_order_reference, new_secret_token, new_ticket_code
 
 FEW_LEFT_THRESHOLD = 10
@@ -292,14 +293,25 @@ class Order(GuardedColumnsModel):
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Who the order counts as for velocity limits (`ticketing.fraud`): the client it came from
+    # (an IPv4 address, an IPv6 network, or "unparseable") and the mailbox of the address it
+    # was placed with. Stored, so the limits are one indexed query on any database; a later
+    # correction of `email` by staff does not move the order to another buyer.
+    client_key = models.CharField(max_length=64, blank=True, editable=False)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
     user_agent = models.CharField(max_length=400, blank=True)
     risk_flags = models.JSONField(default=list, blank=True)
+    # While set and in the future, one payment attempt is opening a SumUp checkout for this
+    # order (`ticketing.checkout.start_payment`): a second attempt waits its turn.
+    payment_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["event", "created_ip"]),
             models.Index(fields=["event", "email"]),
+            models.Index(fields=["event", "client_key"]),
+            models.Index(fields=["event", "email_key"]),
         ]
         permissions = [("check_in_ticket", "Can check in tickets at the door")]
 
@@ -428,8 +440,14 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
+        # SumUp was asked but its answer never came (a timeout, a dropped connection): the money
+        # may or may not have gone back. Settled by asking SumUp (`payments.refunds`).
+        UNKNOWN = "unknown", "SumUp did not answer; checking"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    # A refund in these states may still move money: at most one per payment at a time.
+    IN_FLIGHT = (Status.REQUESTED, Status.UNKNOWN)
 
     class Kind(models.TextChoices):
         STAFF = "staff", "By staff"
@@ -458,7 +476,9 @@ class Refund(models.Model):
             # One refund of a payment at SumUp at a time: a double click, or two staff at once,
             # cannot refund the same money twice.
             models.UniqueConstraint(
-                fields=["payment"], condition=Q(status="requested"), name="one_refund_in_flight_per_payment"
+                fields=["payment"],
+                condition=Q(status__in=["requested", "unknown"]),
+                name="one_refund_in_flight_per_payment",
             ),
             # Concurrent webhook deliveries of one late or duplicate payment refund it once.
             models.UniqueConstraint(
@@ -469,7 +489,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.amount} for {self.payment.order.reference}"
+        return f"Refund {format_money(self.amount, self.payment.currency)} for {self.payment.order.reference}"
 
 
 class BuyerEmail(models.Model):

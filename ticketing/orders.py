@@ -215,6 +215,8 @@ class NewOrder:
     name: str
     email: str
     ip: str | None
+    client_key: str
+    email_key: str
     user_agent: str
     quantities: dict[TicketType, int]
     total: Decimal
@@ -237,6 +239,8 @@ def place(event: Event, new: NewOrder) -> Order:
         currency=event.currency,
         expires_at=timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
         created_ip=new.ip,
+        client_key=new.client_key,
+        email_key=new.email_key,
         user_agent=new.user_agent[: Order._meta.get_field("user_agent").max_length],
         risk_flags=new.risk_flags,
     )

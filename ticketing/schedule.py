@@ -57,6 +57,12 @@ JOBS = (
     PeriodicJob(EXPIRY_JOB, "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
     # Give ticket e-mails whose job was lost (a killed worker) a new one.
     PeriodicJob("requeue-ticket-emails", "ticketing.delivery.requeue_stalled", every=timedelta(minutes=5)),
+    # Settle refunds whose answer SumUp never gave, by asking SumUp what it refunded.
+    PeriodicJob(
+        "settle-unknown-refunds",
+        "ticketing.payments.refunds.settle_unknown_refunds",
+        every=timedelta(minutes=2),
+    ),
     # Compare SumUp's transaction history with our payments (ticketing.payments.reconcile).
     PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.run_scheduled", every=timedelta(days=1)),
 )

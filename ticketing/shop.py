@@ -21,7 +21,7 @@ def with_listed_events(pages, starting_after: datetime):
     """`pages` (a queryset of pages with an `event`) narrowed to the events the public may see
     listed: not drafts, starting after `starting_after`.
 
-    Each page's event and its ticket types (cheapest first, as cards show "from £x") are
+    Each page's event and its ticket types (cheapest first, as cards show a "from" price) are
     fetched with the pages: two queries however many events there are.
     """
     return (

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,7 +14,7 @@ from ticketing import checkout, fraud
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import refresh_payment
+from ticketing.payments.confirmation import refresh_payment_if_due
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +23,14 @@ CHECKOUT_PAUSED = (
     "We can’t take orders for a moment because of a technical problem on our side. Nothing has "
     "been reserved or charged, and your details are still below: please try again in a minute."
 )
+PAY_AGAIN_PAUSED = (
+    "We can’t start a new payment for a moment because of a technical problem on our side. "
+    "Nothing has been charged and your tickets are still held: please try again in a minute."
+)
 
 
 def client_ip_key(group, request):
-    return fraud.client_ip(request) or "unknown"
+    return fraud.request_client_key(request)
 
 
 def checkout_rate(group, request):
@@ -75,6 +80,9 @@ def checkout_view(request, event_id):
     try:
         order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])
         payment = checkout.start_payment(order)
+    except checkout.PaymentDelayed as delayed:
+        # The tickets are held; the order page offers "Try paying again".
+        return HttpResponseRedirect(reverse("ticketing:order", args=[delayed.order.token]), status=303)
     except (checkout.CheckoutRefused, checkout.PaymentUnavailable) as refused:
         form.show_refusal(refused)
         return _event_page_response(request, event, form, status=_refusal_status(refused))
@@ -115,7 +123,7 @@ def order_view(request, token):
     latest = order.payments.first()
     if order.status == Order.Status.PENDING and latest is not None:
         try:
-            refresh_payment(latest)
+            refresh_payment_if_due(latest)
             order.refresh_from_db()
             latest.refresh_from_db()
         except sumup.SumUpError:
@@ -150,7 +158,35 @@ def _order_page(request, order, latest, *, error=None, status=200):
     return response
 
 
+def pay_again_rate(group, request):
+    return settings.PAY_AGAIN_RATE_LIMIT
+
+
+def pay_again_rate_per_order(group, request):
+    return settings.PAY_AGAIN_RATE_LIMIT_PER_ORDER
+
+
+def order_key(group, request):
+    return request.resolver_match.kwargs.get("token", "")
+
+
+def pay_again_paused(request, token):
+    """Pay again while its rate limits cannot be counted (Redis is down): refused with a 503.
+
+    Each attempt opens a SumUp checkout, so it is not made without its limits; the order page
+    says to try again in a minute (the hold goes on meanwhile).
+    """
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    response = _order_page(request, order, order.payments.first(), error=PAY_AGAIN_PAUSED, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_POST
+@limit_or_refuse(key=client_ip_key, rate=pay_again_rate, refuse=pay_again_paused, group="pay-again")
+@limit_or_refuse(
+    key=order_key, rate=pay_again_rate_per_order, refuse=pay_again_paused, group="pay-again-order"
+)
 def pay_again_view(request, token):
     """A new SumUp checkout for the same order, while its hold lasts."""
     order = get_object_or_404(Order.objects.select_related("event"), token=token)

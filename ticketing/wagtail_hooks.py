@@ -45,6 +45,9 @@ def register_ticketing_log_actions(actions):
     actions.register_action(delivery.RESEND_LOG_ACTION, "Resend tickets", "Tickets e-mailed again")
     actions.register_action(refunds.LOG_REFUND, "Refund", "Refunded through SumUp")
     actions.register_action(refunds.LOG_REFUND_FAILED, "Refund refused", "Refund refused by SumUp")
+    actions.register_action(
+        refunds.LOG_REFUND_UNKNOWN, "Refund unanswered", "SumUp did not answer a refund; checking"
+    )
     actions.register_action(refunds.LOG_AUTOMATIC_REFUND, "Automatic refund", "Refunded automatically")
     actions.register_action(reconcile.LOG_RESOLVE_MISMATCH, "Resolve mismatch", "Payment mismatch resolved")
 

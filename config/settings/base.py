@@ -221,6 +221,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Ticketing --------------------------------------------------------------------------
 ORDER_HOLD_MINUTES = env_int("ORDER_HOLD_MINUTES", 15)
+# SumUp is asked about one payment at most once per this many seconds from the order page
+# and the webhook, however often they are hit.
+SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 3)
+# Pay-again attempts (each opens a SumUp checkout): per client address and per order.
+PAY_AGAIN_RATE_LIMIT = env_str("PAY_AGAIN_RATE_LIMIT", "10/m")
+PAY_AGAIN_RATE_LIMIT_PER_ORDER = env_str("PAY_AGAIN_RATE_LIMIT_PER_ORDER", "3/m")
+# How long one payment attempt owns its order while SumUp opens the checkout.
+PAYMENT_START_LEASE_SECONDS = env_int("PAYMENT_START_LEASE_SECONDS", 30)
 # How long a checkout waits for a stock lock on PostgreSQL before telling the buyer to retry.
 CHECKOUT_LOCK_TIMEOUT_MS = env_int("CHECKOUT_LOCK_TIMEOUT_MS", 3000)
 # /health/ready/ reports the worker as late when the expiry job has not finished for this long.
@@ -230,31 +238,38 @@ WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Substrings (lower case) of user agents refused at the checkout door; an empty agent is
-# refused too. Override with a comma-separated BOT_USER_AGENTS.
+# IPv6 clients are counted by network: one connection is usually given a whole /64.
+IPV6_CLIENT_PREFIX = env_int("IPV6_CLIENT_PREFIX", 64)
+# Regular expressions (case-insensitive, searched anywhere in the agent) naming automation
+# refused at the checkout door; an empty agent is refused too. Each names a client's own
+# product token or a crawler's, never a bare word: "bot" alone would refuse Cubot phones.
+# Override with a comma-separated BOT_USER_AGENTS (so a pattern cannot contain a comma).
 BOT_USER_AGENTS = env_list(
     "BOT_USER_AGENTS",
     [
-        "curl",
-        "wget",
-        "python-requests",
-        "python-urllib",
-        "python-httpx",
-        "aiohttp",
-        "httpie",
-        "go-http-client",
-        "java/",
-        "okhttp",
-        "libwww-perl",
-        "scrapy",
-        "headlesschrome",
-        "phantomjs",
-        "puppeteer",
-        "playwright",
-        "selenium",
-        "bot",
-        "spider",
-        "crawler",
+        r"\bcurl/",
+        r"\bwget/",
+        r"\bpython-requests/",
+        r"\bpython-urllib",
+        r"\bpython-httpx/",
+        r"\baiohttp/",
+        r"\bhttpie/",
+        r"\bgo-http-client/",
+        r"\bjava/",
+        r"\bokhttp/",
+        r"\blibwww-perl/",
+        r"\bscrapy/",
+        r"\bheadlesschrome/",
+        r"\bphantomjs/",
+        r"\bpuppeteer\b",
+        r"\bplaywright\b",
+        r"\bselenium\b",
+        r"\bnode-fetch/",
+        r"\baxios/",
+        r"\bpostmanruntime/",
+        # Crawlers: a word ending in bot, spider or crawler followed by its version
+        # (Googlebot/2.1, bingbot/2.0, AhrefsBot/7.0, Baiduspider/2.0).
+        r"\b\w*(?:bot|spider|crawler)/",
     ],
 )
 

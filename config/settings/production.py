@@ -3,6 +3,8 @@
 Each refusal names the variable to fix, so a failed deploy says what is wrong in its log.
 """
 
+import re
+
 import sentry_sdk
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,15 +15,18 @@ from .base import (
     ALLOW_NO_CAPTCHA,
     ALLOWED_HOSTS,
     ANYMAIL,
+    BOT_USER_AGENTS,
     CAPTCHA_ENABLED,
     DEBUG,
     EMAIL_PROVIDER,
+    IPV6_CLIENT_PREFIX,
     RECAPTCHA_PRIVATE_KEY,
     RECAPTCHA_PUBLIC_KEY,
     REDIS_URL,
     SECRET_KEY,
     SENTRY_DSN,
     SITE_URL,
+    SUMUP_API_BASE,
     SUMUP_API_KEY,
     SUMUP_MERCHANT_CODE,
     SUMUP_SANDBOX,
@@ -33,12 +38,56 @@ def _refuse(message):
     raise ImproperlyConfigured(f"Production settings refused: {message}")
 
 
-if not SECRET_KEY or len(SECRET_KEY) < 32:
-    _refuse("SECRET_KEY must be set to a random value of at least 32 characters.")
+def _secret_key_problem(key):
+    """Why `key` is not a secret worth signing tickets with, or None. Never says the key.
+
+    The rule: at least 50 characters with at least 20 different ones (what
+    `get_random_secret_key()` makes passes easily: 50 characters, about 30 different), not the
+    dev or test settings' key (public, in this repository), not Django's "django-insecure" kind.
+    """
+    published = {
+        "dev-only-insecure-key-never-used-in-production",
+        "test-only-insecure-key-with-enough-length-0123456789",
+    }
+    if not key or len(key) < 50:
+        return "SECRET_KEY must be set to a random value of at least 50 characters."
+    if key in published:
+        return "SECRET_KEY is the development or test settings' key, which is public; make a new one."
+    if key.startswith("django-insecure"):
+        return "SECRET_KEY must not start with django-insecure: that is a key made for development."
+    if len(set(key)) < 20:
+        return "SECRET_KEY must be random: at least 20 different characters, not a repeated pattern."
+    return None
+
+
+def _is_wildcard_host(host):
+    """True for an entry that accepts hosts the site does not own: `*`, a glob, or a leading-dot
+    entry covering a whole top-level domain (`.`, `.je`). `.example.je` (the site and its
+    subdomains) is allowed."""
+    return "*" in host or (host.startswith(".") and "." not in host[1:].strip("."))
+
+
+def _bad_bot_pattern(patterns):
+    """The first BOT_USER_AGENTS entry that is not a regular expression, or None."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error:
+            return pattern
+    return None
+
+
+if problem := _secret_key_problem(SECRET_KEY):
+    _refuse(problem)
 if DEBUG:
     _refuse("DEBUG must be off (DEBUG=False).")
 if not ALLOWED_HOSTS:
     _refuse("ALLOWED_HOSTS must list the site's host names (comma-separated).")
+if any(_is_wildcard_host(host) for host in ALLOWED_HOSTS):
+    _refuse(
+        "ALLOWED_HOSTS must name the site's hosts: no *, and a leading-dot entry must name a "
+        "domain (.example.je), not a whole top-level domain."
+    )
 if SUMUP_SANDBOX:
     _refuse("the SumUp sandbox must be off (SUMUP_SANDBOX=0); it fakes payments.")
 if not REDIS_URL:
@@ -51,6 +100,14 @@ if not (SUMUP_API_KEY and SUMUP_MERCHANT_CODE):
     _refuse("SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set: without them no payment can be taken.")
 if not SITE_URL.startswith("https://"):
     _refuse("SITE_URL must be the site's https:// address.")
+if not SUMUP_API_BASE.startswith("https://"):
+    # Plain HTTP could be read or answered on the way, or be an emulator that fakes payments.
+    _refuse("SUMUP_API_BASE must be an https:// address (SumUp's is https://api.sumup.com).")
+# A network shorter than /32 would count a whole provider's customers as one buyer.
+if not 32 <= IPV6_CLIENT_PREFIX <= 128:
+    _refuse("IPV6_CLIENT_PREFIX must be a whole number from 32 to 128 (64 counts one connection).")
+if (pattern := _bad_bot_pattern(BOT_USER_AGENTS)) is not None:
+    _refuse(f"BOT_USER_AGENTS entry {pattern!r} is not a regular expression.")
 if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
     _refuse("EMAIL_PROVIDER must be mailgun or sendgrid, or ticket e-mails would never leave.")
 if not ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_KEY"]:

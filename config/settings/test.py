@@ -17,6 +17,9 @@ SUMUP_API_BASE = env_str("SUMUP_API_BASE", "http://127.0.0.1:8000/sandbox/sumup"
 SUMUP_API_KEY = env_str("SUMUP_API_KEY", "sup_sk_sandbox_test")
 SUMUP_MERCHANT_CODE = env_str("SUMUP_MERCHANT_CODE", "MTEST0001")
 SUMUP_TIMEOUT_SECONDS = env_int("SUMUP_TIMEOUT_SECONDS", 5)
+# Tests pay and deliver callbacks within milliseconds of asking SumUp; the interval that bounds
+# repeated questions is switched on by the tests that prove it.
+SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 0)
 
 CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
 # Google's published test keys: the widget always passes; tests never call Google.

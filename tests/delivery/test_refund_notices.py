@@ -35,13 +35,13 @@ def event():
 
 @pytest.fixture
 def order(event):
-    """Paid: two adults and a child, 48.00 GBP."""
+    """Paid: two adults and a child, £48.00."""
     return make_paid_order(event, {"Adult": 2, "Child": 1}, email=ADDRESS)
 
 
 @pytest.fixture
 def late_order(event):
-    """Paid after its hold ended and the tickets were gone: no tickets, in review, 40.00 GBP."""
+    """Paid after its hold ended and the tickets were gone: no tickets, in review, £40.00."""
     order = make_paid_order(event, {"Adult": 2}, email=ADDRESS)
     Ticket.objects.filter(order=order).delete()
     Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_REVIEW)
@@ -79,7 +79,7 @@ def test_a_staff_refund_notice_is_recorded_and_names_the_amount_and_the_refunded
     [sent] = mail.outbox
     assert sent.to == [ADDRESS] and sent.subject == f"Your refund for order {order.reference}"
     for body in text_and_html(sent):
-        assert "20.00 GBP" in body and order.reference in body and "Harbour Jazz Night" in body
+        assert "£20.00" in body and order.reference in body and "Harbour Jazz Night" in body
         assert adult.display_code in body and "Adult" in body
         assert other_adult.display_code not in body and child.display_code not in body
     words = " ".join(sent.body.split())
@@ -94,7 +94,7 @@ def test_a_refund_of_the_whole_order_lists_every_ticket(order, django_capture_on
     send(make_refund(order, tickets=tickets), django_capture_on_commit_callbacks)
 
     [sent] = mail.outbox
-    assert "48.00 GBP" in sent.body and "your whole order" in sent.body
+    assert "£48.00" in sent.body and "your whole order" in sent.body
     assert all(ticket.display_code in sent.body for ticket in tickets)
     assert "other tickets" not in sent.body
 
@@ -102,8 +102,8 @@ def test_a_refund_of_the_whole_order_lists_every_ticket(order, django_capture_on
 @pytest.mark.parametrize(
     ("status", "words"),
     [
-        (Refund.Status.SUCCEEDED, "We have refunded the full amount, 40.00 GBP"),
-        (Refund.Status.FAILED, "We are refunding the full amount, 40.00 GBP"),
+        (Refund.Status.SUCCEEDED, "We have refunded the full amount, £40.00"),
+        (Refund.Status.FAILED, "We are refunding the full amount, £40.00"),
     ],
 )
 def test_the_apology_for_a_late_payment_is_recorded_and_says_where_the_money_is(
@@ -122,7 +122,7 @@ def test_the_apology_for_a_late_payment_is_recorded_and_says_where_the_money_is(
     assert sent.subject.startswith("Sorry") and late_order.reference in sent.subject
     text, html = text_and_html(sent)
     assert words in " ".join(text.split())
-    assert "<strong>40.00 GBP</strong>" in html and "could not issue them" in html
+    assert "<strong>£40.00</strong>" in html and "could not issue them" in html
 
 
 def test_the_notice_of_a_refunded_second_payment_is_recorded_and_says_the_tickets_stand(
@@ -136,7 +136,7 @@ def test_the_notice_of_a_refunded_second_payment_is_recorded_and_says_the_ticket
     [sent] = mail.outbox
     assert sent.subject == f"Your second payment for order {order.reference} has been refunded"
     words = " ".join(sent.body.split())
-    assert "We have refunded the second payment, 48.00 GBP" in words
+    assert "We have refunded the second payment, £48.00" in words
     assert "Your tickets are valid and unchanged" in words
 
 
@@ -202,7 +202,7 @@ def test_a_refund_notice_that_fails_is_retried_on_the_back_off_schedule_until_se
     notice.refresh_from_db()
     assert (notice.status, notice.attempts, notice.last_error) == (BuyerEmail.Status.SENT, 3, "")
     [sent] = mail.outbox
-    assert "20.00 GBP" in sent.body and adult.display_code in sent.body
+    assert "£20.00" in sent.body and adult.display_code in sent.body
     assert not waiting_jobs().exists()
 
 

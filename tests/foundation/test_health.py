@@ -83,7 +83,7 @@ def test_both_answer_a_probe_with_a_host_name_of_its_own(client, settings):
     for path in ("/health/", "/health/ready/"):
         response = client.get(path, HTTP_HOST="healthcheck.railway.app")
         assert response.status_code == 200, path
-        assert response.json() == {"status": "ok"}
+        assert response.json()["status"] == "ok"
     assert client.get("/", HTTP_HOST="healthcheck.railway.app").status_code == 400  # anything else
 
 

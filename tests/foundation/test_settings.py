@@ -73,6 +73,20 @@ def test_realistic_production_settings_import(tmp_path):
         ({"RECAPTCHA_PRIVATE_KEY": None}, "RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY must be set"),
         ({"SUMUP_API_KEY": None}, "SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set"),
         ({"SUMUP_MERCHANT_CODE": ""}, "SUMUP_API_KEY and SUMUP_MERCHANT_CODE must be set"),
+        ({"SECRET_KEY": get_random_secret_key()[:40]}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "ab" * 40}, "SECRET_KEY must be random"),
+        ({"SECRET_KEY": "0123456789abcdef" * 4}, "SECRET_KEY must be random"),
+        ({"SECRET_KEY": "django-insecure-" + get_random_secret_key()}, "SECRET_KEY must not start"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name the site's hosts"),
+        ({"ALLOWED_HOSTS": "tickets.example.je,*"}, "ALLOWED_HOSTS must name the site's hosts"),
+        ({"ALLOWED_HOSTS": "*.example.je"}, "ALLOWED_HOSTS must name the site's hosts"),
+        ({"ALLOWED_HOSTS": "."}, "ALLOWED_HOSTS must name the site's hosts"),
+        ({"ALLOWED_HOSTS": ".je"}, "ALLOWED_HOSTS must name the site's hosts"),
+        ({"SUMUP_API_BASE": "http://api.sumup.com"}, "SUMUP_API_BASE must be an https://"),
+        ({"SUMUP_API_BASE": "http://127.0.0.1:8000/sandbox/sumup"}, "SUMUP_API_BASE must be an https://"),
+        ({"IPV6_CLIENT_PREFIX": "8"}, "IPV6_CLIENT_PREFIX must be"),
+        ({"IPV6_CLIENT_PREFIX": "129"}, "IPV6_CLIENT_PREFIX must be"),
+        ({"BOT_USER_AGENTS": r"curl/,(unclosed"}, "BOT_USER_AGENTS"),
     ],
     ids=[
         "no-secret-key",
@@ -89,6 +103,20 @@ def test_realistic_production_settings_import(tmp_path):
         "no-recaptcha-key",
         "no-sumup-key",
         "no-merchant-code",
+        "40-character-secret-key",
+        "repeating-secret-key",
+        "hex-pattern-secret-key",
+        "django-insecure-secret-key",
+        "any-host",
+        "any-host-among-others",
+        "glob-host",
+        "dot-host",
+        "top-level-domain-host",
+        "plain-http-sumup",
+        "sandbox-sumup",
+        "ipv6-prefix-too-short",
+        "ipv6-prefix-too-long",
+        "bot-pattern-not-a-regex",
     ],
 )
 def test_production_refuses_to_start(tmp_path, overrides, message):
@@ -96,6 +124,28 @@ def test_production_refuses_to_start(tmp_path, overrides, message):
     assert result.returncode != 0
     assert "Production settings refused" in result.stderr
     assert message in result.stderr
+
+
+def default_secret_key(settings_module, tmp_path):
+    """The SECRET_KEY a settings module falls back to when none is given."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    result = run_python(["-c", f"import {settings_module} as s; print(s.SECRET_KEY)"], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("settings_module", ["config.settings.dev", "config.settings.test"])
+def test_production_refuses_the_development_and_test_keys(tmp_path, settings_module):
+    key = default_secret_key(settings_module, tmp_path)
+    result = import_production_settings(production_env(tmp_path, SECRET_KEY=key))
+    assert result.returncode != 0
+    assert "Production settings refused: SECRET_KEY" in result.stderr
+    assert key not in result.stderr  # even a published key is not echoed into a deploy log
+
+
+def test_a_subdomain_wildcard_of_the_site_is_allowed(tmp_path):
+    result = import_production_settings(production_env(tmp_path, ALLOWED_HOSTS=".example.je"))
+    assert result.returncode == 0, result.stderr
 
 
 def test_captcha_may_be_switched_off_on_purpose(tmp_path):

@@ -41,7 +41,7 @@ def cashier(django_user_model):
 
 @pytest.fixture
 def paid(buyer, event, sumup_sandbox):
-    """A paid order: 2 adults at 20.00 and 1 child at 7.50 (47.50 GBP)."""
+    """A paid order: 2 adults at 20.00 and 1 child at 7.50 (£47.50)."""
     payment = buy(buyer, event)
     sandbox.press(payment.checkout_id, "pay", notify=False)
     deliver(sumup_sandbox.url, callback_body(payment.checkout_id))
@@ -79,7 +79,7 @@ def test_a_partial_then_a_full_refund(cashier, paid, event):
     assert chooser.status_code == 200 and adult.display_code in chooser.content.decode()
 
     review = cashier.post(refund_url(order), {"tickets": [adult.pk], "reason": "cannot come"})
-    assert review.status_code == 200 and "Refund 20.00 GBP?" in review.content.decode()
+    assert review.status_code == 200 and "Refund £20.00?" in review.content.decode()
     assert not SandboxRefund.objects.exists()  # the first step only shows what will happen
 
     done = cashier.post(
@@ -103,7 +103,7 @@ def test_a_partial_then_a_full_refund(cashier, paid, event):
     assert list(refund.tickets.all()) == [adult] and refund.reason == "cannot come"
     entry = ModelLogEntry.objects.get(action="ticketing.refund")
     assert entry.user == cashier.user and entry.object_id == str(order.pk) and entry.data["amount"] == "20.00"
-    assert "refunded 20.00 GBP" in buyer_mail()[-1].body and "1 ticket" in buyer_mail()[-1].body
+    assert "refunded £20.00" in buyer_mail()[-1].body and "1 ticket" in buyer_mail()[-1].body
     assert adult.display_code in buyer_mail()[-1].body
     notice = BuyerEmail.objects.get(refund=refund)
     assert (notice.kind, notice.order, notice.status) == (
@@ -131,10 +131,10 @@ def test_a_whole_order_refund_at_once(cashier, paid, event):
     assert refund_url(order) in cashier.get(inspect_url(order)).content.decode()  # the button
 
     review = cashier.post(refund_url(order), {"whole_order": "on"})
-    assert "Refund 47.50 GBP?" in review.content.decode()
+    assert "Refund £47.50?" in review.content.decode()
     response = cashier.post(refund_url(order), {"whole_order": "on", "confirmed": "True"}, follow=True)
 
-    assert "Refunded 47.50 GBP for every ticket" in response.content.decode()
+    assert "Refunded £47.50 for every ticket" in response.content.decode()
     assert refunded_at_sumup(paid) == Decimal("47.50")
     assert reload(order).status == Order.Status.REFUNDED
     assert (sold(event, "Adult"), sold(event, "Child")) == (0, 0)
@@ -160,8 +160,8 @@ def _forget_transaction(payment):
 @pytest.mark.parametrize(
     ("arrange", "message"),
     [
-        pytest.param(_refund_part_at_sumup, "SumUp shows 30.00 GBP refunded", id="part-refunded-elsewhere"),
-        pytest.param(_refund_all_at_sumup, "SumUp shows 47.50 GBP refunded", id="all-refunded-elsewhere"),
+        pytest.param(_refund_part_at_sumup, "SumUp shows £30.00 refunded", id="part-refunded-elsewhere"),
+        pytest.param(_refund_all_at_sumup, "SumUp shows £47.50 refunded", id="all-refunded-elsewhere"),
     ],
 )
 def test_no_refund_while_sumup_shows_refunds_not_recorded_here(cashier, paid, event, arrange, message):
@@ -174,7 +174,7 @@ def test_no_refund_while_sumup_shows_refunds_not_recorded_here(cashier, paid, ev
     response = cashier.post(refund_url(order), {"whole_order": "on", "confirmed": "True"}, follow=True)
 
     assert message in response.content.decode()
-    assert "0.00 GBP is recorded here" in response.content.decode()
+    assert "£0.00 is recorded here" in response.content.decode()
     assert refunded_at_sumup(paid) == before
     assert reload(order).status == Order.Status.PAID
     assert Ticket.objects.filter(order=order, voided_at__isnull=True).count() == 3
@@ -231,7 +231,7 @@ def test_a_payment_for_an_order_in_review_is_refunded_whole(cashier, buyer, even
     assert order.status == Order.Status.NEEDS_REVIEW
 
     review = cashier.post(refund_url(order), {"payment": payment.pk})
-    assert "Refund 4.75 GBP?" in review.content.decode()
+    assert "Refund £4.75?" in review.content.decode()
     cashier.post(refund_url(order), {"payment": payment.pk, "confirmed": "True"})
 
     assert SandboxTransaction.objects.get(checkout_id=payment.checkout_id).refunded_amount == Decimal("4.75")

@@ -14,7 +14,7 @@ from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from core.admin import ObjectActionView, ReadOnlyPermissionHelper
+from core.admin import MoneyInspectView, ObjectActionView, ReadOnlyPermissionHelper, money
 from ticketing.models import ReconciliationMismatch
 from ticketing.payments import reconcile
 
@@ -78,14 +78,14 @@ class ReconciliationMismatchAdmin(ModelAdmin):
         "kind",
         "order",
         "detail",
-        "sumup_amount",
-        "our_amount",
+        "sumup_amount_display",
+        "our_amount_display",
         "times_seen",
         "last_seen_at",
         "state",
     )
     list_filter = (OpenFilter, "kind", "source")
-    list_select_related = ("order",)
+    list_select_related = ("order", "payment")
     search_fields = ("order__reference", "transaction_code", "transaction_id", "detail")
     inspect_view_fields = (
         "kind",
@@ -105,9 +105,24 @@ class ReconciliationMismatchAdmin(ModelAdmin):
         "resolved_by",
         "resolution",
     )
+    inspect_view_class = MoneyInspectView
+    # SumUp's figure is in the currency SumUp reported; ours in the one our payment asked for.
+    money_fields = {"sumup_amount": "currency", "our_amount": "payment.currency"}
 
     def state(self, mismatch):
         return "Open" if mismatch.is_open else "Resolved"
+
+    def sumup_amount_display(self, mismatch):
+        return money(mismatch.sumup_amount, mismatch.currency)
+
+    sumup_amount_display.short_description = "SumUp amount"
+    sumup_amount_display.admin_order_field = "sumup_amount"
+
+    def our_amount_display(self, mismatch):
+        return money(mismatch.our_amount, mismatch.payment.currency if mismatch.payment else "")
+
+    our_amount_display.short_description = "Our amount"
+    our_amount_display.admin_order_field = "our_amount"
 
 
 class ResolveMismatchForm(forms.Form):

@@ -7,7 +7,7 @@ from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from core.admin import NoCreateOrDeletePermissionHelper, ReadOnlyAdmin, money
+from core.admin import MoneyInspectView, NoCreateOrDeletePermissionHelper, ReadOnlyAdmin, money
 from ticketing.admin.refunds import REFUND_PERMISSION, refund_url
 from ticketing.admin.resend import RESEND_PERMISSION, resend_url
 from ticketing.models import Order, Refund, Ticket
@@ -64,7 +64,7 @@ class OrderContactForm(WagtailAdminModelForm):
         return instance
 
 
-class OrderInspectView(InspectView):
+class OrderInspectView(MoneyInspectView):
     """The order with its lines, payments (and their refunds) and tickets, in a few queries."""
 
     def get_context_data(self, **kwargs):
@@ -87,6 +87,7 @@ class OrderAdmin(ModelAdmin):
     button_helper_class = OrderButtonHelper
     inspect_view_enabled = True
     inspect_view_class = OrderInspectView
+    money_fields = {"total": "currency"}
     list_display = ("reference", "event", "status", "total_display", "created_at")
     list_filter = ("status", "event")
     list_select_related = ("event",)

@@ -39,6 +39,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "updated_at",
         "raw",
     )
+    money_fields = {"amount": "currency"}
 
     def amount_display(self, payment):
         return money(payment.amount, payment.currency)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, money
 from ticketing.admin.actions import OrderActionView
 from ticketing.models import Payment, Refund, Ticket
 from ticketing.payments import refunds
@@ -29,15 +29,15 @@ class TicketChoiceField(forms.ModelMultipleChoiceField):
         super().__init__(*args, **kwargs)
 
     def label_from_instance(self, ticket):
-        price = self.prices.get(ticket.ticket_type_id)
+        price = money(self.prices.get(ticket.ticket_type_id), self.currency)
         checked_in = " · checked in" if ticket.checked_in_at else ""
-        return f"{ticket.ticket_type.name} · {ticket.display_code} · {price} {self.currency}{checked_in}"
+        return f"{ticket.ticket_type.name} · {ticket.display_code} · {price}{checked_in}"
 
 
 class PaymentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, payment):
         return (
-            f"{payment.checkout_reference} · {refunds.refundable(payment)} {payment.currency} held · "
+            f"{payment.checkout_reference} · {money(refunds.refundable(payment), payment.currency)} held · "
             f"SumUp {payment.transaction_code or payment.transaction_id or '-'}"
         )
 
@@ -134,6 +134,9 @@ class RefundOrderView(OrderActionView):
         except refunds.RefundFailed as failed:
             messages.error(self.request, f"SumUp did not refund, so nothing changed here. {failed}")
             return redirect(refund_url(self.order))
+        except refunds.RefundOutcomeUnknown as unknown:
+            messages.warning(self.request, str(unknown))
+            return redirect(self.inspect_url())
         messages.success(self.request, f"Refunded {plan.describe()}. The buyer has been e-mailed.")
         return redirect(self.inspect_url())
 
@@ -142,7 +145,7 @@ class RefundAdmin(ReadOnlyAdmin):
     model = Refund
     menu_label = "Refunds"
     menu_icon = "rotate"
-    list_display = ("order_reference", "amount", "status", "requested_by", "created_at")
+    list_display = ("order_reference", "amount_display", "status", "requested_by", "created_at")
     list_filter = ("status",)
     list_select_related = ("payment__order", "requested_by")
     search_fields = ("payment__order__reference", "provider_reference")
@@ -157,6 +160,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "error",
         "created_at",
     )
+    money_fields = {"amount": "payment.currency"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment__order", "requested_by")
@@ -165,3 +169,9 @@ class RefundAdmin(ReadOnlyAdmin):
         return refund.payment.order.reference
 
     order_reference.short_description = "Order"
+
+    def amount_display(self, refund):
+        return money(refund.amount, refund.payment.currency)
+
+    amount_display.short_description = "Amount"
+    amount_display.admin_order_field = "amount"

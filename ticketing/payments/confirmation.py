@@ -25,6 +25,8 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from core.money import format_money
+from core.shared_cache import shared_cache
 from ticketing import alerts, audit, orders
 from ticketing.inventory import SoldOut
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
@@ -44,6 +46,7 @@ class Outcome:
     LATE_SOLD_OUT = "late_payment_sold_out"
     DUPLICATE_PAYMENT = "duplicate_payment"
     NOT_CONFIRMABLE = "order_not_confirmable"
+    CHECKED_RECENTLY = "checked_recently"
 
 
 # What each field compared by `mismatches` is recorded as, for staff.
@@ -119,6 +122,28 @@ def refresh_payment(payment: Payment) -> str:
     if state.status != Payment.Status.PAID:
         return Outcome.NOT_PAID
     return confirm_payment(payment, state)
+
+
+def refresh_payment_if_due(payment: Payment) -> str | None:
+    """`refresh_payment`, at most once per SUMUP_CHECK_INTERVAL_SECONDS for one payment.
+
+    The order page (a reloading tab) and the webhook (SumUp's retries, or anyone replaying a
+    real checkout id) may be hit any number of times; SumUp is asked about a payment at most
+    once per interval, which bounds what either costs us. Returns None when it was asked
+    within the interval (nothing else changed). Reconciliation and refunds ask directly.
+    """
+    interval = settings.SUMUP_CHECK_INTERVAL_SECONDS
+    if interval > 0:
+        try:
+            # The shared cache raises when Redis is down; the default one would answer None,
+            # which reads as "asked a moment ago", and no payment would be confirmed.
+            due = shared_cache.add(f"sumup:asked:{payment.pk}", 1, interval)
+        except Exception:  # the cache is down: asking SumUp is still right, just unbounded
+            logger.warning("payment check interval not enforced: cache unavailable")
+            due = True
+        if not due:
+            return None
+    return refresh_payment(payment)
 
 
 def known_outcome(payment: Payment) -> str | None:
@@ -235,8 +260,8 @@ def _mismatch(order: Order, payment: Payment, state: sumup.CheckoutState, proble
             currency=(state.currency or "")[:3],
             detail=(
                 f"Checkout {payment.checkout_reference} of order {order.reference}: SumUp reports "
-                f"{state.amount} {state.currency} to merchant {state.merchant_code or '-'} with reference "
-                f"{state.checkout_reference or '-'}; the order is {order.total} {order.currency}."
+                f"{format_money(state.amount, state.currency)} to merchant {state.merchant_code or '-'} with reference "
+                f"{state.checkout_reference or '-'}; the order is {format_money(order.total, order.currency)}."
             )[:255],
         )
     order.refresh_from_db()

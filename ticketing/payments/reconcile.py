@@ -30,11 +30,11 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from core.money import format_money
 from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
-from ticketing.payments import sumup
+from ticketing.payments import refunds, sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment
-from ticketing.payments.refunds import refundable
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ def reconcile_payments(since: datetime | None = None) -> Report:
     Raises sumup.SumUpError if SumUp's history cannot be read; nothing is recorded then.
     """
     since = since or timezone.now() - DEFAULT_LOOKBACK
+    # Refunds whose answer was lost are settled first, so they are compared as what they are.
+    refunds.settle_unknown_refunds()
     items = list(sumup.transaction_history(since))
     report = Report(since=since, sumup_items=len(items))
     payments_at_sumup = {
@@ -178,7 +180,7 @@ def _check_sumup_payment(item: sumup.HistoryItem, report: Report) -> Payment | N
             Finding(
                 Kind.PAID_AT_SUMUP_ONLY,
                 f"paid_at_sumup_only:{item.transaction_id}",
-                f"SumUp transaction {item.transaction_code or item.transaction_id} of {item.amount} {item.currency} "
+                f"SumUp transaction {item.transaction_code or item.transaction_id} of {format_money(item.amount, item.currency)} "
                 f"(“{item.product_summary[:60]}”) matches no payment here.",
                 transaction_id=item.transaction_id,
                 transaction_code=item.transaction_code,
@@ -215,8 +217,8 @@ def _check_sumup_payment(item: sumup.HistoryItem, report: Report) -> Payment | N
             Finding(
                 Kind.AMOUNT,
                 f"{Kind.AMOUNT}:payment:{payment.pk}",
-                f"Order {order.reference}: SumUp took {item.amount} {item.currency} "
-                f"({item.transaction_code}), the payment asked for {payment.amount} {payment.currency}.",
+                f"Order {order.reference}: SumUp took {format_money(item.amount, item.currency)} "
+                f"({item.transaction_code}), the payment asked for {format_money(payment.amount, payment.currency)}.",
                 **common,
             )
         )
@@ -225,8 +227,8 @@ def _check_sumup_payment(item: sumup.HistoryItem, report: Report) -> Payment | N
             Finding(
                 Kind.CURRENCY,
                 f"{Kind.CURRENCY}:payment:{payment.pk}",
-                f"Order {order.reference}: SumUp took {item.amount} {item.currency} "
-                f"({item.transaction_code}), the payment asked for {payment.amount} {payment.currency}.",
+                f"Order {order.reference}: SumUp took {format_money(item.amount, item.currency)} "
+                f"({item.transaction_code}), the payment asked for {format_money(payment.amount, payment.currency)}.",
                 **common,
             )
         )
@@ -240,7 +242,7 @@ def _check_sumup_payment(item: sumup.HistoryItem, report: Report) -> Payment | N
             Finding(
                 Kind.PAID_AT_SUMUP_ONLY,
                 f"paid_at_sumup_only:{item.transaction_id}",
-                f"SumUp holds {held} {item.currency} of transaction {item.transaction_code}: {why}. Refund it or fix the order.",
+                f"SumUp holds {format_money(held, item.currency)} of transaction {item.transaction_code}: {why}. Refund it or fix the order.",
                 **common,
             )
         )
@@ -296,7 +298,7 @@ def _accounted_for(order: Order, payment: Payment) -> bool:
     """Is the money of this payment matched by something here: tickets it paid for, or refunds?"""
     if payment.confirmed_at is not None and order.status in Order.WAS_PAID:
         return True
-    return refundable(payment) == ZERO
+    return refunds.refundable(payment) == ZERO
 
 
 # --- Paid here ----------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ def _check_our_payments(since: datetime, payments_at_sumup: dict, report: Report
                 Kind.PAID_HERE_ONLY,
                 f"paid_here_only:payment:{payment.pk}",
                 f"Payment {payment.checkout_reference} of order {payment.order.reference} is PAID here "
-                f"({payment.amount} {payment.currency}), but SumUp's history has no successful transaction "
+                f"({format_money(payment.amount, payment.currency)}), but SumUp's history has no successful transaction "
                 f"{payment.transaction_code or payment.transaction_id or '(none recorded)'} for it.",
                 order=payment.order,
                 payment=payment,
@@ -383,7 +385,7 @@ def _check_refunds(since, payments_at_sumup, refunded_at_sumup, matched, report)
                 kind,
                 f"{kind}:{transaction_id}:{at_sumup}:{here}",
                 f"Order {payment.order.reference}, transaction {payment.transaction_code or transaction_id}: "
-                f"{side} the other side (SumUp {at_sumup}, here {here} {payment.currency}).",
+                f"{side} the other side (SumUp {format_money(at_sumup, payment.currency)}, here {format_money(here, payment.currency)}).",
                 order=payment.order,
                 payment=payment,
                 transaction_id=transaction_id,

@@ -11,8 +11,14 @@ The order of work is what keeps money, tickets and seats in step:
 3. Only if SumUp accepted: one transaction marks the refund succeeded, voids the refunded
    tickets, gives their seats back and moves the order to `refunded` or
    `partially_refunded` (all three `ticketing.orders.record_refund`), writes Wagtail's audit
-   log, and queues the buyer's e-mail. If SumUp refused, the refund is marked failed with SumUp's reason (shown to staff)
-   and nothing else changes.
+   log, and queues the buyer's e-mail. If SumUp refused, the refund is marked failed with
+   SumUp's reason (shown to staff) and nothing else changes.
+4. If SumUp's answer never came (a timeout, a dropped connection, a 5xx), SumUp may have paid
+   the buyer back or not: the refund is `unknown`, never `failed`. It is settled by asking SumUp
+   how much of the transaction it has refunded — at once, again from the worker every few
+   minutes (`settle_unknown_refunds`), and by reconciliation — and only then completed (step 3)
+   or marked failed. Until it is settled its tickets do not admit at the door, and no other
+   refund of the payment can start.
 
 Automatic refunds (a payment that arrived after the tickets were gone; a second payment for an
 order already paid) make the same SumUp call. `one_automatic_refund_per_payment` makes ten
@@ -31,6 +37,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from core.money import format_money
 from ticketing import alerts, orders, outbox
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
@@ -43,6 +50,7 @@ ZERO = Decimal("0.00")
 LOG_REFUND = "ticketing.refund"
 LOG_REFUND_FAILED = "ticketing.refund_failed"
 LOG_AUTOMATIC_REFUND = "ticketing.automatic_refund"
+LOG_REFUND_UNKNOWN = "ticketing.refund_unknown"
 
 
 class RefundRefused(Exception):
@@ -51,6 +59,16 @@ class RefundRefused(Exception):
 
 class RefundFailed(Exception):
     """SumUp did not refund; nothing changed but the failed `Refund` record. The message is for staff."""
+
+
+class RefundOutcomeUnknown(Exception):
+    """SumUp did not answer, and could not yet be asked whether it refunded. The message is for staff."""
+
+
+UNKNOWN_MESSAGE = (
+    "SumUp did not answer, so we do not know yet whether the money went back. We are checking "
+    "with SumUp and will finish the refund (or mark it failed) by ourselves: do not refund again."
+)
 
 
 # --- What can be refunded ----------------------------------------------------------------------
@@ -63,8 +81,8 @@ def paid_amount(payment: Payment) -> Decimal:
 
 
 def refunded_so_far(payment: Payment) -> Decimal:
-    """Refunded, or being refunded right now, of this payment."""
-    total = payment.refunds.filter(status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]).aggregate(
+    """Refunded, or being refunded right now (or perhaps refunded: unknown), of this payment."""
+    total = payment.refunds.filter(status__in=[Refund.Status.SUCCEEDED, *Refund.IN_FLIGHT]).aggregate(
         total=Sum("amount")
     )["total"]
     return total or ZERO
@@ -114,8 +132,8 @@ class RefundPlan:
     def describe(self) -> str:
         if self.tickets:
             what = "every ticket" if self.whole_order else f"{len(self.tickets)} ticket(s)"
-            return f"{self.amount} {self.currency} for {what} of order {self.order.reference}"
-        return f"{self.amount} {self.currency}, all of payment {self.payment.checkout_reference}"
+            return f"{format_money(self.amount, self.currency)} for {what} of order {self.order.reference}"
+        return f"{format_money(self.amount, self.currency)}, all of payment {self.payment.checkout_reference}"
 
 
 def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
@@ -148,7 +166,7 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     left = refundable(payment)
     if amount > left:
         raise RefundRefused(
-            f"{amount} {payment.currency} is more than the {left} {payment.currency} left to refund on this order."
+            f"{format_money(amount, payment.currency)} is more than the {format_money(left, payment.currency)} left to refund on this order."
         )
     return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
 
@@ -164,13 +182,25 @@ def plan_payment_refund(order: Order, payment: Payment) -> RefundPlan:
 
 
 def execute(plan: RefundPlan, *, user=None, reason: str = "") -> Refund:
-    """Make a staff refund as planned. Raises RefundRefused (nothing done) or RefundFailed (SumUp said no)."""
+    """Make a staff refund as planned.
+
+    Raises RefundRefused (nothing done), RefundFailed (SumUp said no) or RefundOutcomeUnknown
+    (SumUp did not answer and cannot be asked yet; the refund settles itself later).
+    """
     if plan.amount > ZERO:
         _check_sumup_agrees(plan.payment)
     refund = _open(plan, user, reason)
     try:
         if plan.amount > ZERO:
             sumup.refund(plan.payment.transaction_id, plan.amount)
+    except sumup.SumUpUnavailable as error:
+        _mark_unknown(refund, error.message)
+        settled = settle(refund)
+        if settled.status == Refund.Status.SUCCEEDED:
+            return settled
+        if settled.status == Refund.Status.FAILED:
+            raise RefundFailed(settled.error) from error
+        raise RefundOutcomeUnknown(UNKNOWN_MESSAGE) from error
     except sumup.SumUpError as error:
         _mark_failed(refund, error.message)
         log(
@@ -185,7 +215,7 @@ def execute(plan: RefundPlan, *, user=None, reason: str = "") -> Refund:
             },
         )
         raise RefundFailed(error.message) from error
-    _complete(refund, plan, user)
+    _complete(refund)
     return refund
 
 
@@ -232,8 +262,8 @@ def _check_sumup_agrees(payment: Payment) -> None:
     if at_sumup != recorded:
         alerts.refund_records_disagree(payment, at_sumup, recorded)
         raise RefundRefused(
-            f"SumUp shows {at_sumup} {payment.currency} refunded on this payment, but {recorded} "
-            f"{payment.currency} is recorded here (a refund whose answer was lost?). Check the payment "
+            f"SumUp shows {format_money(at_sumup, payment.currency)} refunded on this payment, but "
+            f"{format_money(recorded, payment.currency)} is recorded here (a refund whose answer was lost?). Check the payment "
             "in SumUp's dashboard and run reconcile_payments before refunding again."
         )
 
@@ -249,36 +279,115 @@ def _mark_failed(refund: Refund, message: str) -> None:
     )
 
 
-def _complete(refund: Refund, plan: RefundPlan, user) -> None:
-    """SumUp has refunded: record it, void the tickets, give the seats back, in one transaction."""
+def _mark_unknown(refund: Refund, message: str) -> None:
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
+        status=Refund.Status.UNKNOWN, error=f"No answer from SumUp: {message}"[:1000]
+    )
+    refund.refresh_from_db()
+    logger.warning(
+        "refund outcome unknown: SumUp did not answer",
+        extra={"order": refund.payment.order.reference, "refund": refund.pk, "kind": refund.kind},
+    )
+    log(
+        instance=refund.payment.order,
+        action=LOG_REFUND_UNKNOWN,
+        user=refund.requested_by,
+        data={"refund": refund.pk, "amount": str(refund.amount), "currency": refund.payment.currency},
+    )
+
+
+def _complete(refund: Refund) -> bool:
+    """SumUp has refunded: record it, void the tickets, give the seats back, in one transaction.
+
+    Only a refund still in flight (requested or unknown) is completed, so settling it from two
+    places at once completes it once. Returns whether this call completed it.
+    """
+    payment = refund.payment
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=plan.order.pk)
-        Refund.objects.filter(pk=refund.pk).update(
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        if not Refund.objects.filter(pk=refund.pk, status__in=Refund.IN_FLIGHT).update(
             status=Refund.Status.SUCCEEDED, completed_at=timezone.now()
-        )
-        cause = f"refund of {plan.amount} {plan.currency}"
-        if plan.tickets:
-            orders.record_refund(order, tickets=plan.tickets, cause=cause)
-        elif not unclaimed_payments(order):
-            # Money that paid for no tickets: an unpaid order holds none of the buyer's money now.
-            orders.record_refund(order, cause=cause)
-        log(
-            instance=order,
-            action=LOG_REFUND,
-            user=user,
-            data={
-                "refund": refund.pk,
-                "amount": str(plan.amount),
-                "currency": plan.currency,
-                "tickets": len(plan.tickets),
-                "payment": plan.payment.checkout_reference,
-            },
-        )
+        ):
+            return False
+        tickets = list(refund.tickets.all())
+        cause = f"refund of {format_money(refund.amount, payment.currency)}"
+        if refund.kind == Refund.Kind.STAFF:
+            if tickets:
+                orders.record_refund(order, tickets=tickets, cause=cause)
+            elif not unclaimed_payments(order):
+                # Money that paid for no tickets: an unpaid order holds none of the buyer's money now.
+                orders.record_refund(order, cause=cause)
+            log(
+                instance=order,
+                action=LOG_REFUND,
+                user=refund.requested_by,
+                data={
+                    "refund": refund.pk,
+                    "amount": str(refund.amount),
+                    "currency": payment.currency,
+                    "tickets": len(tickets),
+                    "payment": payment.checkout_reference,
+                },
+            )
+        else:
+            _log_automatic(refund, succeeded=True)
+            alerts.automatic_refund(refund, refund.reason)
         outbox.queue_refund_notice(refund)
     refund.refresh_from_db()
     logger.info(
-        "refund made", extra={"order": order.reference, "refund": refund.pk, "tickets": len(plan.tickets)}
+        "refund made",
+        extra={"order": order.reference, "refund": refund.pk, "tickets": len(tickets), "kind": refund.kind},
     )
+    return True
+
+
+# --- Refunds whose answer was lost -------------------------------------------------------------
+
+
+def settle(refund: Refund) -> Refund:
+    """Find out from SumUp what became of a refund whose answer was lost, and act on it.
+
+    SumUp's own record of the transaction (how much of it is refunded) decides: refunded by at
+    least this refund's amount beyond what we recorded as succeeded -> completed; no more than
+    we recorded -> it was never made: failed, nothing changes. Anything in between is left for
+    a person (staff are alerted). SumUp unreachable: still unknown, tried again later.
+    """
+    if refund.status != Refund.Status.UNKNOWN:
+        return refund
+    payment = refund.payment
+    try:
+        at_sumup = sumup.refunded_amount(payment.transaction_id)
+    except sumup.SumUpError:
+        logger.warning("refund still unknown: SumUp cannot be asked", extra={"refund": refund.pk})
+        return refund
+    recorded = _refunded_so_far(payment)
+    if at_sumup >= recorded + refund.amount:
+        _complete(refund)
+    elif at_sumup <= recorded:
+        message = "SumUp did not make this refund (its record shows no such refund): nothing changed here."
+        if Refund.objects.filter(pk=refund.pk, status=Refund.Status.UNKNOWN).update(
+            status=Refund.Status.FAILED, error=message, completed_at=timezone.now()
+        ):
+            log(
+                instance=payment.order,
+                action=LOG_REFUND_FAILED,
+                user=refund.requested_by,
+                data={"refund": refund.pk, "amount": str(refund.amount), "currency": payment.currency},
+            )
+            if refund.kind != Refund.Kind.STAFF:
+                alerts.automatic_refund(refund, refund.reason)
+    else:
+        alerts.refund_records_disagree(payment, at_sumup, recorded)
+    refund.refresh_from_db()
+    return refund
+
+
+def settle_unknown_refunds() -> str:
+    """Settle every refund whose answer was lost (the worker runs this every few minutes)."""
+    pending = list(Refund.objects.filter(status=Refund.Status.UNKNOWN).select_related("payment__order"))
+    outcomes = [settle(refund).status for refund in pending]
+    settled = sum(status != Refund.Status.UNKNOWN for status in outcomes)
+    return f"{settled} of {len(pending)} unknown refunds settled"
 
 
 # --- Automatic refunds --------------------------------------------------------------------------
@@ -312,7 +421,6 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
             return None
         refund = Refund.objects.get(payment=payment, kind=kind)
         first_attempt = False
-    order = payment.order
     try:
         if (
             not first_attempt
@@ -321,6 +429,9 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
             pass  # the earlier attempt's answer was lost, but SumUp did refund: record it below
         else:
             sumup.refund(payment.transaction_id, amount)
+    except sumup.SumUpUnavailable as error:
+        _mark_unknown(refund, error.message)
+        return settle(refund)
     except sumup.SumUpError as error:
         _mark_failed(refund, error.message)
         _log_automatic(refund, succeeded=False)
@@ -328,12 +439,7 @@ def refund_automatically(payment: Payment, *, kind: str, amount: Decimal, reason
         if first_attempt:
             outbox.queue_refund_notice(refund)
         return refund
-    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
-    refund.refresh_from_db()
-    _log_automatic(refund, succeeded=True)
-    logger.info("automatic refund made", extra={"order": order.reference, "refund": refund.pk, "kind": kind})
-    alerts.automatic_refund(refund, reason)
-    outbox.queue_refund_notice(refund)
+    _complete(refund)
     return refund
 
 

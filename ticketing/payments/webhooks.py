@@ -54,7 +54,7 @@ from core.rate_limits import limit_here_if_down
 from ticketing import fraud
 from ticketing.models import Payment, WebhookEvent
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import known_outcome, refresh_payment
+from ticketing.payments.confirmation import Outcome, known_outcome, refresh_payment_if_due
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ CHECKOUT_EVENTS = frozenset(
 UNKNOWN_CHECKOUT = "unknown_checkout"
 SUMUP_UNAVAILABLE = "sumup_unavailable"
 REPEATED = "repeated_event"
-RETRY_LATER = frozenset({SUMUP_UNAVAILABLE})
+RETRY_LATER = frozenset({SUMUP_UNAVAILABLE, Outcome.CHECKED_RECENTLY})
 
 
 class Malformed(Exception):
@@ -139,16 +139,24 @@ def handle(notification: Notification, *, signed: bool) -> str:
         if signed:  # SumUp's own word, about a checkout another integration made: worth keeping
             _record(notification, signed=signed, outcome=UNKNOWN_CHECKOUT)
         return UNKNOWN_CHECKOUT
+    if not signed:
+        # An unsigned delivery names a checkout and nothing else we may believe: an event id in
+        # it was chosen by the sender, so it must not make each copy count as new.
+        notification = Notification(checkout_id=notification.checkout_id, event_type=notification.event_type)
     if notification.event_id and _already_handled(notification.event_id):
         return REPEATED
     outcome = known_outcome(payment)
     if outcome is None:
         try:
-            outcome = refresh_payment(payment)
+            outcome = refresh_payment_if_due(payment)
         except sumup.SumUpError:
             # Non-2xx makes SumUp deliver again later, when it may answer.
             logger.warning("webhook could not ask SumUp", extra={"order": payment.order.reference})
             outcome = SUMUP_UNAVAILABLE
+        if outcome is None:
+            # SumUp was asked about this payment a moment ago; a 503 makes SumUp deliver again
+            # later, so a real change is never lost, and a flood of copies costs nothing.
+            return Outcome.CHECKED_RECENTLY
     _record(notification, signed=signed, outcome=outcome)
     return outcome
 
@@ -198,7 +206,7 @@ def _webhook_rate(group, request):
 
 
 def _client_key(group, request):
-    return fraud.client_ip(request) or "unknown"
+    return fraud.request_client_key(request)
 
 
 def _error(message, status):
