@@ -9,11 +9,14 @@ What each part does then (README, "When Redis is down"):
 * pages render without the page cache, which logs one warning;
 * the order and ticket pages, and the webhook, confirm payments; the webhook's rate limit is
   counted in each process meanwhile;
-* the checkout refuses with a 503, showing the buyer's form again as typed;
+* the checkout refuses with a 503, showing the buyer's form again as typed, and so does
+  "Try paying again" (each opens a SumUp checkout): neither goes on without its limits;
 * the admin works (sessions are in the database).
 """
 
+import ast
 import logging
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -27,8 +30,8 @@ from tests.delivery.helpers import make_paid_order
 from tests.factories import BROWSER, make_event, make_event_page, ticket_types
 from tests.payments.helpers import buy, callback_body, deliver, reload
 from ticketing.checkout import Buyer, place_order
-from ticketing.models import Order
-from ticketing.views import CHECKOUT_PAUSED
+from ticketing.models import Order, Payment
+from ticketing.views import CHECKOUT_PAUSED, PAY_AGAIN_PAUSED
 
 OUTAGE_LOGGER = "core.shared_cache"
 
@@ -155,6 +158,20 @@ def test_the_checkout_sells_again_once_redis_answers(redis_server, buyer, event)
     assert buyer.post(url, checkout_data(adult)).status_code == 303  # off to SumUp's payment page
 
 
+@pytest.mark.django_db(transaction=True)
+def test_paying_again_is_refused_with_a_503_while_redis_is_down(redis_server, buyer, event):
+    order = buy(buyer, event).order
+    redis_server.kill()
+
+    response = buyer.post(reverse("ticketing:pay-again", args=[order.token]))
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert PAY_AGAIN_PAUSED in response.content.decode()
+    assert Payment.objects.filter(order=order).count() == 1  # no new SumUp checkout
+    assert reload(order).status == Order.Status.PENDING
+
+
 @pytest.mark.django_db
 def test_the_admin_stays_usable_when_redis_is_down(redis_server, client, django_user_model):
     django_user_model.objects.create_superuser("staff", "staff@example.com", "a-long-unused-password")
@@ -198,3 +215,22 @@ def test_ready_names_the_cache_when_redis_is_down(redis_server, client):
     response = client.get("/health/ready/")
     assert response.status_code == 503
     assert response.json()["failing"] == ["cache"]
+
+
+SITE_PACKAGES = ("core", "home", "legal", "ticketing")
+
+
+def test_the_site_s_own_code_uses_the_shared_cache_which_raises_when_redis_is_down():
+    """The default cache turns a Redis error into None: `add` would read as "done already"
+    (an alert dropped, a payment never checked), `get` as a miss. Our code must hear of it."""
+    base = Path(__file__).resolve().parents[2]
+    sources = [source for package in SITE_PACKAGES for source in sorted((base / package).rglob("*.py"))]
+    wrong = [
+        str(source.relative_to(base))
+        for source in sources
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "django.core.cache"
+        and any(alias.name == "cache" for alias in node.names)
+    ]
+    assert sources and wrong == []
