@@ -25,8 +25,9 @@ a visitor sends can make a new one. Anything that could would let anyone buy a f
 * The query string is ignored, but for `page` on a listing split into pages (the events
   index). Such a page says so with `listing_has_pages`; it then has an entry per page it has,
   and one shared by every other value (a word, 0, a number past the end), all of which it
-  answers with the same 404. Pages read no other parameter: `?utm_source=…` gets the plain
-  entry, and the page renders the same HTML for it.
+  answers with the same 404. Pages read no other parameter, and the cookie banner returns to
+  the path alone (`return_address` in templates/base.html), so `?utm_source=…` gets the plain
+  entry: the page would render the same HTML for it.
 * Only visitors signed in (editors, who see Wagtail's user bar) get a fresh render. A session
   cookie counts only when it names a stored session of a signed-in user: anyone can send one.
 
