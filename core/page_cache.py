@@ -18,7 +18,23 @@ Each process also keeps the entries it has just checked for LOCAL_SECONDS, so in
 hits cost no round trip to Redis at all: a page may be that much older than the shared cache,
 which the "availability may be cached for seconds" rule allows (the checkout re-checks stock).
 
-Visitors with a session (editors, who see Wagtail's user bar) always get a fresh render.
+What an entry is for is its host, its path and whether the cookie banner shows; nothing else
+a visitor sends can make a new one. Anything that could would let anyone buy a full render
+(about a hundred times the work of a hit) and a new entry, with every made-up value:
+
+* The query string is ignored, but for `page` on a listing split into pages (the events
+  index). Such a page says so with `listing_has_pages`; it then has an entry per page it has,
+  and one shared by every other value (a word, 0, a number past the end), all of which it
+  answers with the same 404. Pages read no other parameter, and the cookie banner returns to
+  the path alone (`return_address` in templates/base.html), so `?utm_source=…` gets the plain
+  entry: the page would render the same HTML for it.
+* Only visitors signed in (editors, who see Wagtail's user bar) get a fresh render. A session
+  cookie counts only when it names a stored session of a signed-in user: anyone can send one.
+
+When the shared cache is down, every page is rendered without it: a lookup that fails is a
+miss, nothing is stored, and one warning is logged for the outage (core.shared_cache.Outage).
+Sales and edits made meanwhile could not make their pages stale, so when the cache answers
+again this process makes every page stale once.
 
 The cache knows no app of the site. It listens to Wagtail's page signals and the site settings
 itself (`listen_for_content_changes`, from CoreConfig.ready()); the apps whose rows pages show
@@ -31,13 +47,14 @@ import re
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import SESSION_KEY
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from core.csrf import get_token
+from core.shared_cache import Outage, Unavailable, shared_cache
 
 ENTRY_TTL = 300
 LISTING_TTL = 10
@@ -45,6 +62,10 @@ LOCAL_SECONDS = 1.0
 CONTENT_KEY = "pagecache:content"
 CSRF_PLACEHOLDER = "__CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
+# The query parameter of a listing split into pages, and the one entry shared by every value
+# of it that names no page the listing has.
+PAGE_PARAMETER = "page"
+NO_SUCH_PAGE = "none"
 
 
 def _event_key(event_id):
@@ -58,13 +79,29 @@ def cache_this_page(request, event_id=None):
     without it the entry lives LISTING_TTL seconds.
     """
     if not hasattr(request, "page_cache_content_version"):
-        return  # not served through the middleware (a preview, a test calling serve())
+        return  # not served through the middleware (a preview, a test calling serve()), or the cache is down
     events = [event_id] if event_id is not None else []
+    try:
+        event_versions = _versions(events)[1:] if events else []
+    except Unavailable:
+        return
     request.page_cache = {
         "events": events,
-        "versions": [request.page_cache_content_version, *_versions(events)[1:]],
+        "versions": [request.page_cache_content_version, *event_versions],
         "ttl": ENTRY_TTL if event_id is not None else LISTING_TTL,
+        "pages": None,
     }
+
+
+def listing_has_pages(request, count):
+    """Called by a listing split into pages (`?page=1` to `count`) while it serves.
+
+    Its entries are then kept per page, and every other value of `page` shares one entry: the
+    listing must answer all of those alike (this site's listings answer them with a 404).
+    """
+    page = getattr(request, "page_cache", None)
+    if page is not None:
+        page["pages"] = count
 
 
 def expire_page_by(request, moment):
@@ -82,10 +119,18 @@ def expire_page_by(request, moment):
 
 
 def _bump(key):
+    """Make the entries that depend on `key` stale.
+
+    With the cache down there is nothing to make stale just now, and what was missed is made
+    up for when it answers again (`_outage` makes every page stale then).
+    """
     try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+        try:
+            _outage.call(shared_cache.incr, key)
+        except ValueError:  # not set yet, or evicted
+            _outage.call(shared_cache.set, key, 1, None)
+    except Unavailable:
+        pass
 
 
 def forget_local_entries():
@@ -98,6 +143,10 @@ def content_changed(**kwargs):
     saved): every cached page is rendered again. A signal receiver, hence **kwargs."""
     _bump(CONTENT_KEY)
     forget_local_entries()
+
+
+# The cache could not be told of changes while it was down: every page is stale once it is back.
+_outage = Outage("the page cache", when_back=content_changed)
 
 
 def mark_event_changed(event_id):
@@ -119,42 +168,165 @@ def availability_changed(event_id, **kwargs):
     forget_local_entries()
 
 
-def _entry_key(request):
+# --- What a request asks for ----------------------------------------------------------------
+
+
+def _address(request):
+    """Whose entries these are: the host, the path, and whether the cookie banner shows."""
     consent = "c" if "cookie_consent" in request.COOKIES else "n"
-    address = hashlib.sha256(f"{request.get_host()}|{request.get_full_path()}".encode()).hexdigest()
-    return f"pagecache:page:{consent}:{address}"
+    return hashlib.sha256(f"{consent}|{request.get_host()}|{request.path}".encode()).hexdigest()
+
+
+def _entry_key(address, page_number=1):
+    return f"pagecache:entry:{address}" + ("" if page_number == 1 else f":{page_number}")
+
+
+def _requested_page(request):
+    """The page of a listing asked for: 1 without `?page=`, else the number as a listing reads
+    it (int() of the last value, as Django's Paginator does), or NO_SUCH_PAGE when no listing
+    could have it (not a number, below 1)."""
+    value = request.GET.get(PAGE_PARAMETER)
+    if value is None:
+        return 1
+    try:
+        number = int(value)
+    except ValueError:
+        return NO_SUCH_PAGE
+    return number if number >= 1 else NO_SUCH_PAGE
+
+
+def _signed_in(request):
+    """Editors, signed in, see Wagtail's user bar, so they always get a fresh render.
+
+    A session cookie proves nothing (anyone can send one), so it counts only when it names a
+    stored session that holds a signed-in user: one indexed query instead of a render.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return SESSION_KEY in request.session
 
 
 def _cacheable_request(request):
+    # No check for Django's messages cookie: public pages show no messages, so a page served
+    # from the cache loses none, and a made-up cookie must not buy a render either.
     return (
         request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-        # Only the query strings pages use: arbitrary ones must not fill the cache.
-        and set(request.GET) <= {"page"}
         and not request.path.startswith(
             ("/admin/", "/tickets/", "/sandbox/", "/health/", "/static/", "/media/")
         )
+        and not _signed_in(request)
     )
 
 
-# Page cache key -> the event ids its entry depends on (bounded; it only saves a round trip).
+def _candidate_keys(address, wanted):
+    """The entries that may answer: the plain one (page 1, or a page that is no listing), and
+    for another page number that page's, and the one shared by pages a listing does not have."""
+    keys = [_entry_key(address)]
+    if wanted != 1:
+        if wanted != NO_SUCH_PAGE:
+            keys.append(_entry_key(address, wanted))
+        keys.append(_entry_key(address, NO_SUCH_PAGE))
+    return keys
+
+
+def _answering_key(address, wanted, entries):
+    """Which entry answers a request for page `wanted`, judged from the current `entries`;
+    None when none of them says whether the page is a listing (then it is rendered)."""
+    plain = _entry_key(address)
+    if wanted == 1:
+        return plain
+    known = entries.get(plain) or next(iter(entries.values()), None)
+    if known is None:
+        return None
+    pages = known["pages"]
+    if pages is None:
+        return plain  # not a listing: `page` means nothing to it
+    if wanted != NO_SUCH_PAGE and wanted <= pages:
+        return _entry_key(address, wanted)
+    return _entry_key(address, NO_SUCH_PAGE)
+
+
+def _key_for_answer(address, wanted, pages, status):
+    """Where a rendered answer is kept, or None: a page's 200 for the page it showed, and a
+    listing's 404 for a page it does not have where every such request finds it."""
+    if pages is None:  # not a listing, so it ignored `page`: the same HTML as without it
+        return _entry_key(address) if status == 200 else None
+    has_page = wanted != NO_SUCH_PAGE and wanted <= pages
+    if status == 200 and has_page:
+        return _entry_key(address, wanted)
+    if status == 404 and not has_page:
+        return _entry_key(address, NO_SUCH_PAGE)
+    return None
+
+
+# --- Entries kept in this process -----------------------------------------------------------
+
+# Page address -> the event ids its entries depend on (bounded; it only saves a round trip).
 _dependencies = {}
-# Page cache key -> (valid until, entry): entries this process checked a moment ago.
+# Entry key -> (valid until, entry): entries this process checked a moment ago.
 _local_entries = {}
 _DEPENDENCIES_MAX = 5000
 
 
-def _remember(key, events):
+def _remember(address, events):
     if len(_dependencies) >= _DEPENDENCIES_MAX:
         _dependencies.clear()
-    _dependencies[key] = events
+    _dependencies[address] = events
+
+
+def _local_copies(keys):
+    now = time.monotonic()
+    copies = {}
+    for key in keys:
+        local = _local_entries.get(key)
+        if local is not None and local[0] > now:
+            copies[key] = local[1]
+    return copies
+
+
+def _keep_locally(entries):
+    if len(_local_entries) + len(entries) > _DEPENDENCIES_MAX:
+        _local_entries.clear()
+    until = time.monotonic() + LOCAL_SECONDS
+    for key, entry in entries.items():
+        _local_entries[key] = (until, entry)
+
+
+def _version_keys(event_ids):
+    return [CONTENT_KEY, *(_event_key(i) for i in event_ids)]
 
 
 def _versions(event_ids):
-    keys = [CONTENT_KEY, *(_event_key(i) for i in event_ids)]
-    values = cache.get_many(keys)
+    keys = _version_keys(event_ids)
+    values = _outage.call(shared_cache.get_many, keys)
     return [values.get(key, 0) for key in keys]
+
+
+def _lookup_shared(address, keys):
+    """The current entries among `keys` and the versions a new entry must carry, in one cache
+    round trip when possible.
+
+    Which events a page depends on is remembered in this process, so the entries and the
+    versions can be fetched together; a page not seen before costs a second round trip.
+    """
+    events = _dependencies.get(address, [])
+    ended_before = _outage.outages_ended
+    values = _outage.call(shared_cache.get_many, [*keys, *_version_keys(events)])
+    if _outage.outages_ended != ended_before:
+        # This very call ended an outage, and read the versions before every page was made
+        # stale for the changes missed meanwhile: read them again, and render.
+        return {}, _versions(events)
+    entries = {key: values[key] for key in keys if key in values}
+    stored_events = next((entry["events"] for entry in entries.values()), events)
+    if stored_events != events:
+        _remember(address, stored_events)
+        current = _versions(stored_events)
+    else:
+        current = [values.get(key, 0) for key in _version_keys(events)]
+    return {key: entry for key, entry in entries.items() if entry["versions"] == current}, current
+
+
+# --- The middleware ---------------------------------------------------------------------------
 
 
 class CachedPageMiddleware:
@@ -164,64 +336,62 @@ class CachedPageMiddleware:
     def __call__(self, request):
         if not _cacheable_request(request):
             return self.get_response(request)
-        key = _entry_key(request)
-        entry, current = self._lookup(key)
-        if entry is not None and entry["versions"] == current:
+        address, wanted = _address(request), _requested_page(request)
+        try:
+            entry, current = self._lookup(address, wanted)
+        except Unavailable:
+            return self.get_response(request)  # rendered without the cache; nothing is stored
+        if entry is not None:
             return self._from_entry(request, entry)
         # Read before anything is rendered: a publish during the render makes the entry stale.
         request.page_cache_content_version = current[0]
         response = self.get_response(request)
-        self._store(request, key, response)
+        self._store(request, address, wanted, response)
         return response
 
     @staticmethod
-    def _lookup(key):
-        local = _local_entries.get(key)
-        if local is not None and local[0] > time.monotonic():
-            return local[1], local[1]["versions"]
-        entry, current = CachedPageMiddleware._lookup_shared(key)
-        if entry is not None and entry["versions"] == current:
-            if len(_local_entries) >= _DEPENDENCIES_MAX:
-                _local_entries.clear()
-            _local_entries[key] = (time.monotonic() + LOCAL_SECONDS, entry)
-        return entry, current
-
-    @staticmethod
-    def _lookup_shared(key):
-        """The entry and the versions it must match, in one cache round trip when possible.
-
-        Which events a page depends on is remembered in this process, so the entry and the
-        versions can be fetched together; a page not seen before costs a second round trip.
-        """
-        events = _dependencies.get(key, [])
-        keys = [key, CONTENT_KEY, *(_event_key(i) for i in events)]
-        values = cache.get_many(keys)
-        entry = values.get(key)
-        if entry is not None and entry["events"] != events:
-            _remember(key, entry["events"])
-            return entry, _versions(entry["events"])
-        return entry, [values.get(k, 0) for k in keys[1:]]
+    def _lookup(address, wanted):
+        """The entry that answers this request (None: render it) and the versions it must match."""
+        keys = _candidate_keys(address, wanted)
+        local = _local_copies(keys)
+        key = _answering_key(address, wanted, local)
+        if key in local:
+            return local[key], local[key]["versions"]
+        entries, current = _lookup_shared(address, keys)
+        _keep_locally(entries)
+        return entries.get(_answering_key(address, wanted, entries)), current
 
     @staticmethod
     def _from_entry(request, entry):
         html = entry["html"].replace(CSRF_PLACEHOLDER, get_token(request))
-        response = HttpResponse(html, content_type=entry["content_type"])
+        response = HttpResponse(html, content_type=entry["content_type"], status=entry["status"])
         response["X-Page-Cache"] = "hit"
         # The middleware that would add these sits below this one, and a hit skips it.
         response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         return response
 
     @staticmethod
-    def _store(request, key, response):
+    def _store(request, address, wanted, response):
         page = getattr(request, "page_cache", None)
-        if page is None or response.status_code != 200 or response.streaming:
+        if page is None or response.streaming:
+            return
+        key = _key_for_answer(address, wanted, page["pages"], response.status_code)
+        if key is None:
             return
         if response.cookies.keys() - {settings.CSRF_COOKIE_NAME}:
             return  # the page set something personal
         html = _CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode(response.charset))
-        entry = {"html": html, "content_type": response["Content-Type"], **page}
-        cache.set(key, entry, page["ttl"])
-        _remember(key, page["events"])
+        entry = {
+            "html": html,
+            "content_type": response["Content-Type"],
+            "status": response.status_code,
+            **page,
+        }
+        try:
+            _outage.call(shared_cache.set, key, entry, page["ttl"])
+        except Unavailable:
+            return
+        _remember(address, page["events"])
         response["X-Page-Cache"] = "miss"
 
 

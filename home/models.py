@@ -15,7 +15,7 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
 from core.models import CachedPage
-from core.page_cache import expire_page_by
+from core.page_cache import expire_page_by, listing_has_pages
 from ticketing import shop
 
 EVENTS_PER_PAGE = 12
@@ -98,6 +98,7 @@ class EventIndexPage(CachedPage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         paginator = Paginator(upcoming_event_pages(parent=self), EVENTS_PER_PAGE)
+        listing_has_pages(request, paginator.num_pages)
         try:
             context["events"] = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):

@@ -16,12 +16,12 @@ from datetime import timedelta
 
 import sentry_sdk
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from core.money import format_money
+from core.shared_cache import shared_cache
 
 logger = logging.getLogger("ticketing.alerts")
 
@@ -33,7 +33,9 @@ ONE_DAY = 24 * 60 * 60
 def _first_time(once_key: str, once_for: int) -> bool:
     """True for the first caller with this key in `once_for` seconds (atomic in Redis and LocMem)."""
     try:
-        return cache.add(f"payment-alert:{once_key}", 1, timeout=once_for)
+        # The shared cache raises when Redis is down; the default one would answer None,
+        # which reads as "sent already" and would drop the alert.
+        return shared_cache.add(f"payment-alert:{once_key}", 1, timeout=once_for)
     except Exception:  # the cache is down: better a repeated alert than none
         logger.warning("alert throttle unavailable; sending anyway", exc_info=True)
         return True

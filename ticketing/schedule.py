@@ -16,22 +16,30 @@ How it works, on the django-tasks-db queue the worker already reads:
   take), so there is exactly one pending run per job: a seeder that finds the chain alive does
   nothing, and a run that finds it was replaced meanwhile (presumed dead) does not continue it.
 * `ensure_scheduled()` seeds missing chains and restarts dead ones (its pending run finished
-  without a successor, vanished, or has been running longer than the job's `timeout`: a
-  worker killed mid-run). It runs when the worker starts (`WorkerCommand`, the `db_worker`
-  command), after `migrate` (`seed_after_migrate`), and after every periodic run, so the
-  jobs keep one another alive.
+  without a successor, vanished, or has been running longer than the job's `lease`: a
+  worker killed mid-run). It runs when the worker starts, after `migrate`
+  (`seed_after_migrate`), after every periodic run, and every WATCH_SECONDS in each running
+  worker (`WorkerCommand`, the `db_worker` command, keeps a thread for it).
+* A run killed with its worker stays "running" in the queue forever, so a job is leased, not
+  held: a run still going after its `lease` (two of its intervals, at most an hour) is
+  presumed dead and the job starts again. The expiry job, every minute, is back within about
+  two and a half minutes of its worker's death, not the half hour a fixed timeout took.
 
 Runs are at-least-once and may be late (the worker may be busy): jobs must be safe to run at
 any time and twice, as `expire_orders` is.
 """
 
 import logging
+import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
@@ -40,14 +48,25 @@ from ticketing.models import ScheduledJob
 logger = logging.getLogger(__name__)
 
 
+# How often a running worker checks that every job has a live run (WorkerCommand).
+WATCH_SECONDS = 30
+LONGEST_LEASE = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
     function: str  # dotted path of a callable taking no arguments
     every: timedelta
     # A run still going after this long is presumed dead (its worker was killed) and the job
-    # is started again. Make it longer than the job can ever take.
-    timeout: timedelta = timedelta(minutes=30)
+    # is started again. It must be longer than a run can take, and short enough that a dead
+    # run costs a couple of intervals: by default two intervals, at most LONGEST_LEASE. (A
+    # live run presumed dead only means the job runs twice at once, which jobs allow.)
+    lease: timedelta | None = None
+
+    def __post_init__(self):
+        if self.lease is None:
+            object.__setattr__(self, "lease", min(2 * self.every, LONGEST_LEASE))
 
 
 EXPIRY_JOB = "expire-orders"
@@ -108,7 +127,10 @@ def _pending_run_alive(state: ScheduledJob, job: PeriodicJob, now) -> bool:
     if row["status"] == TaskResultStatus.READY:
         return True
     if row["status"] == TaskResultStatus.RUNNING:
-        return row["started_at"] is not None and row["started_at"] > now - job.timeout
+        if row["started_at"] is not None and row["started_at"] > now - job.lease:
+            return True
+        logger.warning("periodic run presumed dead: running longer than its lease", extra={"job": job.name})
+        return False
     return False  # finished without enqueueing its successor
 
 
@@ -198,18 +220,62 @@ def seed_after_migrate(sender=None, **kwargs) -> None:
         logger.warning("could not schedule periodic jobs after migrate", exc_info=True)
 
 
-class WorkerCommand(DatabaseWorkerCommand):
-    """`manage.py db_worker` that first makes sure every periodic job is scheduled."""
+class ChainWatch(threading.Thread):
+    """A worker's thread that calls `ensure_scheduled` every `seconds`.
 
-    help = "Run the database task worker (ticket e-mails, periodic jobs); seeds the periodic jobs first."
+    django-tasks-db's worker loop has no hook of its own, and without this a run killed
+    mid-way would be noticed only by another job's run, or by the next worker to start. A
+    daemon thread: it ends with the worker, and a check cut short commits nothing.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__(name="periodic-job-watch", daemon=True)
+        self.seconds = seconds
+
+    def run(self):
+        while True:
+            time.sleep(self.seconds)
+            check_chains("periodic jobs restarted")
+            connections.close_all()  # this thread's own: no connection idles between checks
+
+
+def check_chains(started_message: str) -> None:
+    """`ensure_scheduled`, logged, from a worker: a database error must not end the worker."""
+    try:
+        started = ensure_scheduled()
+    except DatabaseError:
+        # Not migrated yet, or the database is away: the worker goes on; a later check seeds.
+        logger.warning("could not check the periodic jobs", exc_info=True)
+    else:
+        if started:
+            logger.info("%s: %s", started_message, ", ".join(started))
+
+
+class WorkerCommand(DatabaseWorkerCommand):
+    """`manage.py db_worker` that makes sure every periodic job is scheduled: as it starts,
+    then every `--schedule-check-interval` seconds while it runs."""
+
+    help = "Run the database task worker (ticket e-mails, periodic jobs); keeps the periodic jobs scheduled."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--schedule-check-interval",
+            type=float,
+            default=WATCH_SECONDS,
+            help="Seconds between checks that every periodic job has a live run (default: %(default)s).",
+        )
 
     def handle(self, *args, **options):
-        try:
-            started = ensure_scheduled()
-        except DatabaseError:
-            # Not migrated yet: the worker still runs; the release's migrate seeds the jobs.
-            logger.warning("could not schedule periodic jobs at worker start", exc_info=True)
-        else:
-            if started:
-                logger.info("periodic jobs started: %s", ", ".join(started))
+        check_chains("periodic jobs started")
+        if self._runs_the_loop(options):
+            ChainWatch(options["schedule_check_interval"]).start()
         return super().handle(*args, **options)
+
+    @staticmethod
+    def _runs_the_loop(options) -> bool:
+        """A worker that keeps running (not --batch), and with --reload the child process that
+        runs the loop, not the parent that only restarts it."""
+        if options["batch"] or options["schedule_check_interval"] <= 0:
+            return False
+        return not options["reload"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"

@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.decorators import ratelimit
 
+from core.rate_limits import limit_or_refuse
 from ticketing import checkout, fraud
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, Payment
@@ -17,6 +17,16 @@ from ticketing.payments import sumup
 from ticketing.payments.confirmation import refresh_payment_if_due
 
 logger = logging.getLogger(__name__)
+
+# What the buyer reads when purchases are paused because the rate-limit counters are down.
+CHECKOUT_PAUSED = (
+    "We can’t take orders for a moment because of a technical problem on our side. Nothing has "
+    "been reserved or charged, and your details are still below: please try again in a minute."
+)
+PAY_AGAIN_PAUSED = (
+    "We can’t start a new payment for a moment because of a technical problem on our side. "
+    "Nothing has been charged and your tickets are still held: please try again in a minute."
+)
 
 
 def client_ip_key(group, request):
@@ -37,8 +47,22 @@ def _event_page_response(request, event, form, status):
     return render(request, page.get_template(request), context, status=status)
 
 
+def checkout_paused(request, event_id):
+    """The checkout while its rate limits cannot be counted (Redis is down): refused with a 503.
+
+    Selling without limits would open the door to bots; the outage is usually short, so the
+    buyer gets the event page back with what they typed and a word to try again.
+    """
+    event = get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
+    form = CheckoutForm(request.POST, event=event, ticket_types=event.ticket_types.all())
+    form.add_error(None, CHECKOUT_PAUSED)
+    response = _event_page_response(request, event, form, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_POST
-@ratelimit(key=client_ip_key, rate=checkout_rate, block=True)
+@limit_or_refuse(key=client_ip_key, rate=checkout_rate, refuse=checkout_paused)
 def checkout_view(request, event_id):
     user_agent = request.headers.get("User-Agent", "")
     if fraud.is_bot(user_agent):
@@ -147,9 +171,23 @@ def order_key(group, request):
     return request.resolver_match.kwargs.get("token", "")
 
 
+def pay_again_paused(request, token):
+    """Pay again while its rate limits cannot be counted (Redis is down): refused with a 503.
+
+    Each attempt opens a SumUp checkout, so it is not made without its limits; the order page
+    says to try again in a minute (the hold goes on meanwhile).
+    """
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    response = _order_page(request, order, order.payments.first(), error=PAY_AGAIN_PAUSED, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_POST
-@ratelimit(key=client_ip_key, rate=pay_again_rate, block=True, group="pay-again")
-@ratelimit(key=order_key, rate=pay_again_rate_per_order, block=True, group="pay-again-order")
+@limit_or_refuse(key=client_ip_key, rate=pay_again_rate, refuse=pay_again_paused, group="pay-again")
+@limit_or_refuse(
+    key=order_key, rate=pay_again_rate_per_order, refuse=pay_again_paused, group="pay-again-order"
+)
 def pay_again_view(request, token):
     """A new SumUp checkout for the same order, while its hold lasts."""
     order = get_object_or_404(Order.objects.select_related("event"), token=token)

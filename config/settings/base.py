@@ -158,20 +158,41 @@ WHITENOISE_MAX_AGE = 31536000
 # requires Redis (django-redis, which django-ratelimit supports). Dev and tests run in one
 # process, where LocMemCache is shared by everything that counts.
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "je",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
+
+
+def redis_caches(url):
+    """Production's caches: one Redis, seen two ways, so that its outage closes nothing.
+
+    "default" is the cache libraries use (Wagtail keeps its site lookup there): on it a Redis
+    error is a miss, and every page still renders. "shared" is the site's own: rate
+    limits, the page cache, alert throttles. There an error is raised, so each of them decides
+    what an outage means (core/shared_cache.py; the README's "When Redis is down").
+    """
+    redis = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "je",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     }
+    return {
+        "default": {**redis, "OPTIONS": {**redis["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
+        "shared": redis,
+    }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One LOCATION: both names share one store in the process, as both share Redis in production.
+    in_process = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jersey-events"}
+    CACHES = {"default": in_process, "shared": in_process}
     # django-ratelimit rejects LocMemCache because it is not shared between processes;
     # dev and tests are one process, and production refuses to start without REDIS_URL.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Rate limits count in the shared cache, where an outage is an error that the views handle
+# (core/rate_limits.py): they never silently stop counting.
+RATELIMIT_USE_CACHE = "shared"
+RATELIMIT_FAIL_OPEN = False
 
 # --- Wagtail ----------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = env_str("WAGTAIL_SITE_NAME", "Jersey Events")

@@ -1,10 +1,20 @@
 """Periodic jobs on the django-tasks-db queue: seeded once, run by the worker, chained, healed."""
 
+import os
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskResultStatus
@@ -52,6 +62,17 @@ def test_the_registry_runs_expire_orders_every_minute(monkeypatch):
     assert jobs["requeue-ticket-emails"].every == timedelta(minutes=5)
     for job in jobs.values():
         assert callable(import_string(job.function)), job.name
+
+
+def test_each_job_is_leased_for_about_two_of_its_intervals(monkeypatch):
+    """A dead run holds its job for its lease: minutes for the frequent jobs, not half an hour."""
+    monkeypatch.undo()
+    leases = {job.name: job.lease for job in schedule.JOBS}
+    assert leases["expire-orders"] == timedelta(minutes=2)
+    assert leases["requeue-ticket-emails"] == timedelta(minutes=10)
+    assert leases["reconcile-payments"] == timedelta(hours=1)
+    for job in schedule.JOBS:
+        assert timedelta(0) < job.lease <= min(2 * job.every, timedelta(hours=1)), job.name
 
 
 def test_seeding_is_idempotent(database_tasks):
@@ -144,7 +165,9 @@ def test_a_run_killed_mid_way_is_restarted_and_cannot_double_the_chain(database_
     DBTaskResult.objects.filter(pk=dead.pk).update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
     assert schedule.ensure_scheduled() == []  # it might still be working
 
-    clock.advance(minutes=31)  # past the job's timeout: presumed dead
+    clock.advance(minutes=1, seconds=59)  # within the job's lease (two minutes): maybe still working
+    assert schedule.ensure_scheduled() == []
+    clock.advance(seconds=2)  # past it: presumed dead
     assert schedule.ensure_scheduled() == ["expire-orders"]
     assert pending_runs() == {name: 1 for name in JOB_NAMES}
 
@@ -164,3 +187,130 @@ def test_nothing_is_scheduled_on_a_backend_that_cannot_wait():
     """The immediate backend (the test default) would run a chain forever on the spot."""
     assert schedule.ensure_scheduled() == []
     assert not ScheduledJob.objects.exists() and not DBTaskResult.objects.exists()
+
+
+# --- Real worker processes ------------------------------------------------------------------
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def database_url():
+    """This test's database, for a process of its own (a transactional test commits its rows)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_worker(log_path):
+    """`manage.py db_worker` in a process of its own, checking its chains every second."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.worker_settings", "DATABASE_URL": database_url()}
+    command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
+    options = ["--interval", "0.2", "--schedule-check-interval", "1"]
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([*command, *options], cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+
+
+def kill(worker):
+    """SIGKILL, as an out-of-memory kill or a lost machine: the worker finishes nothing."""
+    worker.kill()
+    worker.wait(10)
+
+
+def wait_for(condition, timeout=30.0, log_path=None):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            log = log_path.read_text()[-3000:] if log_path and log_path.exists() else ""
+            pytest.fail(f"timed out waiting; worker log:\n{log}")
+        time.sleep(0.1)
+
+
+def overdue_order():
+    event = make_event(types=[("Standard", "25.00", 10)])
+    (standard,) = ticket_types(event)
+    order = place_order(event, Buyer("Ann", "ann@example.com", "203.0.113.9", BROWSER), {standard: 2})
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return order
+
+
+def status_of(row):
+    return type(row).objects.values_list("status", flat=True).get(pk=row.pk)
+
+
+@contextmanager
+def order_row_locked(order):
+    """Hold the order's row lock from another connection: a run that expires it waits mid-way."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Order.objects.select_for_update().get(pk=order.pk)
+                locked.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_a_running_worker_notices_a_dead_run_and_runs_the_job_again(database_tasks, tmp_path):
+    """Checked from the worker's loop, not only as it starts: this worker was running already."""
+    log = tmp_path / "worker.log"
+    worker = start_worker(log)
+    try:
+        wait_for(
+            lambda: ScheduledJob.objects.filter(name="expire-orders", last_outcome="ok").exists(),
+            log_path=log,
+        )
+        order = overdue_order()
+        lease = schedule.jobs_by_name()["expire-orders"].lease
+        claimed_at = timezone.now() - lease - timedelta(seconds=1)
+        # As a worker killed mid-run leaves it: claimed when it was due, still "running".
+        dead = pending_run("expire-orders")
+        DBTaskResult.objects.filter(pk=dead.pk).update(status=TaskResultStatus.RUNNING, started_at=claimed_at)
+        ScheduledJob.objects.filter(name="expire-orders").update(next_run_at=claimed_at)
+
+        wait_for(lambda: status_of(order) == Order.Status.EXPIRED, log_path=log)
+    finally:
+        kill(worker)
+    assert ScheduledJob.objects.get(name="expire-orders").pending_task_id != dead.pk
+    assert pending_runs()["expire-orders"] == 1
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_its_job_runs_again_once_the_lease_ends(
+    database_tasks, tmp_path
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("holds a row lock from another connection to keep the run going: PostgreSQL")
+    log = tmp_path / "worker.log"
+    order = overdue_order()
+    schedule.ensure_scheduled()
+    with order_row_locked(order):
+        first = start_worker(log)
+        wait_for(lambda: status_of(pending_run("expire-orders")) == TaskResultStatus.RUNNING, log_path=log)
+        dead = pending_run("expire-orders")  # claimed, and waiting for the order's row: mid-run
+        kill(first)
+    assert status_of(dead) == TaskResultStatus.RUNNING  # and it stays so: nobody is left to finish it
+
+    second = start_worker(log)
+    try:
+        time.sleep(3)  # three of its checks: within the lease the run may still be working
+        assert status_of(order) == Order.Status.PENDING
+        assert ScheduledJob.objects.get(name="expire-orders").pending_task_id == dead.pk
+        lease = schedule.jobs_by_name()["expire-orders"].lease
+        # The lease runs out, as if its two minutes had passed since the run started.
+        DBTaskResult.objects.filter(pk=dead.pk).update(started_at=F("started_at") - lease)
+        wait_for(lambda: status_of(order) == Order.Status.EXPIRED, timeout=15, log_path=log)
+    finally:
+        kill(second)
+    assert pending_runs()["expire-orders"] == 1

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from home.management.commands import load_demo_content
 from tests.factories import make_staff, signed_in
+from tests.redis_server import redis_server  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True)

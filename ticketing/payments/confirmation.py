@@ -23,10 +23,10 @@ held during a network call.
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from core.money import format_money
+from core.shared_cache import shared_cache
 from ticketing import alerts, audit, orders
 from ticketing.inventory import SoldOut
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
@@ -135,7 +135,9 @@ def refresh_payment_if_due(payment: Payment) -> str | None:
     interval = settings.SUMUP_CHECK_INTERVAL_SECONDS
     if interval > 0:
         try:
-            due = cache.add(f"sumup:asked:{payment.pk}", 1, interval)
+            # The shared cache raises when Redis is down; the default one would answer None,
+            # which reads as "asked a moment ago", and no payment would be confirmed.
+            due = shared_cache.add(f"sumup:asked:{payment.pk}", 1, interval)
         except Exception:  # the cache is down: asking SumUp is still right, just unbounded
             logger.warning("payment check interval not enforced: cache unavailable")
             due = True

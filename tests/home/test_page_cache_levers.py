@@ -1,0 +1,140 @@
+"""The page cache is no lever: nothing a visitor makes up buys a render or a new cache entry.
+
+Renders are counted by the templates Django renders (its test signal); entries as keys added
+to a Redis of the test's own, the production backend.
+"""
+
+import re
+from collections import Counter
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+from django.test.signals import template_rendered
+
+from home.models import EVENTS_PER_PAGE
+from tests.factories import events_index, make_event, make_event_page
+
+pytestmark = pytest.mark.django_db
+
+VISITS = 1000
+PAGE_TEMPLATES = {"home/event_index_page.html", "home/event_page.html", "404.html"}
+
+
+@pytest.fixture
+def renders():
+    """Counter of the page templates rendered (not the includes), by name."""
+    counted = Counter()
+
+    def count(sender, template, **kwargs):
+        if template.name in PAGE_TEMPLATES:
+            counted[template.name] += 1
+
+    template_rendered.connect(count, dispatch_uid="tests.page-renders")
+    yield counted
+    template_rendered.disconnect(dispatch_uid="tests.page-renders")
+
+
+@pytest.fixture
+def two_pages_of_events():
+    """An events index one event longer than a page: pages 1 and 2."""
+    for n in range(EVENTS_PER_PAGE + 1):
+        make_event_page(make_event(f"Show {n}"))
+    return events_index()
+
+
+def keys_added(redis_server, before):
+    return len(redis_server.keys()) - before
+
+
+def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_renders(
+    redis_server, two_pages_of_events, renders
+):
+    url = two_pages_of_events.url
+    before = len(redis_server.keys())
+    made_up = {
+        "past the end": (lambda n: f"page={n + 3}", 404),
+        "not a number": (lambda n: f"page=x{n}", 404),
+        "below one": (lambda n: f"page=-{n}", 404),
+        "a parameter no page reads": (lambda n: f"utm_source=mail{n}", 200),
+        "page 2 with another parameter": (lambda n: f"page=2&ref={n}", 200),
+    }
+    answers = Counter()
+    for n in range(VISITS):
+        for kind, (query, status) in made_up.items():
+            response = Client().get(f"{url}?{query(n)}")
+            assert response.status_code == status, (kind, n)
+            answers[kind, response.get("X-Page-Cache")] += 1
+
+    # Page 1, page 2 and the one 404 every page the index does not have shares.
+    assert keys_added(redis_server, before) <= 3
+    assert sum(renders.values()) <= 6, renders  # each rendered once, and again at most once
+    assert answers["not a number", "hit"] >= VISITS - 2
+    assert answers["past the end", "hit"] >= VISITS - 2
+
+
+def test_the_pages_of_a_listing_each_show_their_own_events(redis_server, two_pages_of_events):
+    url = two_pages_of_events.url
+    for _ in range(2):  # rendered, then from the cache
+        first, second = Client().get(url), Client().get(f"{url}?page=2")
+        assert "page 1 of 2" in first.content.decode()
+        assert "page 2 of 2" in second.content.decode()
+        assert Client().get(f"{url}?page=3").status_code == 404
+    assert first["X-Page-Cache"] == second["X-Page-Cache"] == "hit"
+
+
+def test_a_page_that_is_no_listing_ignores_page_numbers(redis_server, renders):
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(page.url)
+    before = len(redis_server.keys())
+    for n in range(VISITS):
+        response = Client().get(f"{page.url}?page={n}")
+        assert response.status_code == 200
+    assert keys_added(redis_server, before) == 0
+    assert renders["home/event_page.html"] <= 2
+
+
+def test_the_banner_returns_to_the_page_not_to_the_query_string_that_rendered_it(redis_server):
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(f"{page.url}?utm_source=<anything>")
+    hit = Client().get(page.url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert re.search(rf'name="next" value="{re.escape(page.url)}"', hit.content.decode())
+    assert "anything" not in hit.content.decode()
+
+
+def test_made_up_session_cookies_are_served_from_the_cache(redis_server, renders):
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(page.url)
+    before = len(redis_server.keys())
+    for n in range(VISITS):
+        visitor = Client()
+        visitor.cookies["sessionid"] = f"made-up-session-{n:04d}abcdefghijklmnop"
+        response = visitor.get(page.url)
+        assert response.status_code == 200
+    assert renders["home/event_page.html"] <= 2
+    assert keys_added(redis_server, before) == 0
+
+
+def test_a_session_without_a_signed_in_user_is_served_from_the_cache(redis_server):
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(page.url)
+    session = SessionStore()
+    session["seen_banner"] = True
+    session.create()
+    visitor = Client()
+    visitor.cookies["sessionid"] = session.session_key
+    assert visitor.get(page.url)["X-Page-Cache"] == "hit"
+
+
+def test_a_signed_in_editor_gets_a_fresh_render_with_the_user_bar(redis_server, admin_user, renders):
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(page.url)
+    editor = Client()
+    editor.force_login(admin_user)
+    rendered_before = renders["home/event_page.html"]
+    response = editor.get(page.url)
+    assert response.get("X-Page-Cache") is None
+    assert renders["home/event_page.html"] == rendered_before + 1
+    assert "<wagtail-userbar" in response.content.decode()
+    assert "<wagtail-userbar" not in Client().get(page.url).content.decode()
