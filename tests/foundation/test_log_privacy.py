@@ -28,8 +28,7 @@ from sentry_sdk.transport import Transport
 from config.logging import logging_config, redact, scrub_sentry_event
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxTransaction
-from tests.delivery.helpers import make_paid_order
-from tests.factories import BROWSER, make_event, make_event_page, ticket_types
+from tests.factories import BROWSER, make_event, make_event_page, make_paid_order, ticket_types
 from tests.network import closed_port
 from tests.payments.helpers import callback_body, deliver
 from ticketing import codes, tickets

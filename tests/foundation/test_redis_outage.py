@@ -26,9 +26,8 @@ from core import page_cache
 from home.models import EventIndexPage, EventPage
 from legal.models import LegalPage
 from sumup_sandbox import state as sandbox
-from tests.delivery.helpers import make_paid_order
-from tests.factories import BROWSER, make_event, make_event_page, ticket_types
-from tests.payments.helpers import buy, callback_body, deliver, reload
+from tests.factories import BROWSER, buy, make_event, make_event_page, make_paid_order, ticket_types
+from tests.payments.helpers import callback_body, deliver, reload
 from ticketing.checkout import Buyer, place_order
 from ticketing.models import Order, Payment
 from ticketing.views import CHECKOUT_PAUSED, PAY_AGAIN_PAUSED
