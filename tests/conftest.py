@@ -2,6 +2,10 @@
 
 Checkout and payment tests talk to the SumUp sandbox over real HTTP: the sandbox is served
 by pytest-django's live server, and the real SDK client is pointed at it.
+
+Tests of a rate limit set it per day ("2/d"), not per minute: django-ratelimit counts in fixed
+windows, and a test that crossed a minute's edge between two requests would see its count
+start again and fail for no fault of the code.
 """
 
 import pytest

@@ -49,7 +49,7 @@ def test_two_tabs_paying_again_at_once_leave_one_payable_checkout(buyer, event, 
 
 
 def test_pay_again_is_limited_per_order(buyer, event, settings):
-    settings.PAY_AGAIN_RATE_LIMIT_PER_ORDER = "3/m"
+    settings.PAY_AGAIN_RATE_LIMIT_PER_ORDER = "3/d"
     order = buy(buyer, event).order
     created_before = faults.calls("POST", "checkouts")
 

@@ -128,7 +128,7 @@ def test_bot_blocklist_is_a_setting(client, event, settings):
 
 
 def test_rate_limit_gives_a_friendly_429(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "3/m"
+    settings.CHECKOUT_RATE_LIMIT = "3/d"
     for _ in range(3):
         assert post(client, event, data_for(event, adult=0)).status_code == 400
     response = post(client, event, data_for(event, adult=0))
@@ -139,7 +139,7 @@ def test_rate_limit_gives_a_friendly_429(client, event, settings):
 
 
 def test_rate_limit_counts_the_client_behind_a_trusted_proxy(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "2/m"
+    settings.CHECKOUT_RATE_LIMIT = "2/d"
     settings.TRUSTED_PROXY_COUNT = 1
     for _ in range(2):
         post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -152,7 +152,7 @@ def test_rate_limit_counts_the_client_behind_a_trusted_proxy(client, event, sett
 
 
 def test_forged_forwarded_for_is_ignored_without_trusted_proxies(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "2/m"
+    settings.CHECKOUT_RATE_LIMIT = "2/d"
     for i in range(2):
         post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
     assert post(client, event, data_for(event, adult=0), HTTP_X_FORWARDED_FOR="10.0.0.9").status_code == 429

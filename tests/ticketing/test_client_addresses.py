@@ -148,7 +148,7 @@ def test_an_address_with_an_interface_zone_is_stored_without_it(client, event, s
 
 
 def test_two_addresses_in_one_ipv6_64_share_the_checkout_rate_limit(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "2/m"
+    settings.CHECKOUT_RATE_LIMIT = "2/d"
     assert checkout(client, event, REMOTE_ADDR="2001:db8:1:2::1") == 400
     assert checkout(client, event, REMOTE_ADDR="2001:db8:1:2::2") == 400
     assert checkout(client, event, REMOTE_ADDR="2001:db8:1:2:ffff::3") == 429
@@ -156,14 +156,14 @@ def test_two_addresses_in_one_ipv6_64_share_the_checkout_rate_limit(client, even
 
 
 def test_mapped_and_plain_ipv4_share_the_checkout_rate_limit(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "2/m"
+    settings.CHECKOUT_RATE_LIMIT = "2/d"
     assert checkout(client, event, REMOTE_ADDR="198.51.100.1") == 400
     assert checkout(client, event, REMOTE_ADDR="::ffff:198.51.100.1") == 400
     assert checkout(client, event, REMOTE_ADDR="198.51.100.1") == 429
 
 
 def test_garbage_forwarded_for_shares_one_checkout_rate_limit(client, event, settings):
-    settings.CHECKOUT_RATE_LIMIT = "2/m"
+    settings.CHECKOUT_RATE_LIMIT = "2/d"
     settings.TRUSTED_PROXY_COUNT = 1
     assert checkout(client, event, HTTP_X_FORWARDED_FOR="garbage") == 400
     assert checkout(client, event, HTTP_X_FORWARDED_FOR="999.1.1.1") == 400
@@ -172,7 +172,7 @@ def test_garbage_forwarded_for_shares_one_checkout_rate_limit(client, event, set
 
 
 def test_two_addresses_in_one_ipv6_64_share_the_webhook_rate_limit(client, settings):
-    settings.WEBHOOK_RATE_LIMIT = "2/m"
+    settings.WEBHOOK_RATE_LIMIT = "2/d"
     assert webhook(client, REMOTE_ADDR="2001:db8:1:2::1") == 204
     assert webhook(client, REMOTE_ADDR="2001:db8:1:2::2") == 204
     assert webhook(client, REMOTE_ADDR="2001:db8:1:2::3") == 429
