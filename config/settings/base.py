@@ -236,6 +236,8 @@ CHECKOUT_LOCK_TIMEOUT_MS = env_int("CHECKOUT_LOCK_TIMEOUT_MS", 3000)
 # /health/ready/ reports the worker as late when the expiry job has not finished for this long.
 WORKER_LATE_AFTER_MINUTES = env_int("WORKER_LATE_AFTER_MINUTES", 5)
 CHECKOUT_RATE_LIMIT = env_str("CHECKOUT_RATE_LIMIT", "10/m")
+# A data request's confirmation link (e-mailed to the address asked about) lasts this long.
+DATA_REQUEST_LINK_DAYS = env_int("DATA_REQUEST_LINK_DAYS", 7)
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
