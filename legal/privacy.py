@@ -179,7 +179,7 @@ PERSONAL_DATA: tuple[Place, ...] = (
         "What staff wrote about the request stays; the person's name and address are cut out.",
     ),
     Place(
-        "django_tasks_db.DBTaskResult",
+        "django_tasks_database.DBTaskResult",
         ("args_kwargs", "return_value", "traceback", "exception_class_path"),
         How.DELETE_ROW,
         "Our tasks take ids and names only (ticketing.tasks), so a job row holds no address. Finished "
@@ -228,18 +228,26 @@ NOT_PERSONAL: tuple[NotPersonal, ...] = (
     NotPersonal("wagtailcore.Page", ("title", "draft_title", "seo_title"), "Editors' page titles."),
     NotPersonal("ticketing.Event", ("title", "venue"), "What is sold and where: a public place."),
     NotPersonal("ticketing.TicketType", ("name",), "A kind of ticket (Adult, Child)."),
-    NotPersonal("ticketing.ScheduledJob", ("name", "last_result"), "A periodic job's name and its counts."),
+    NotPersonal(
+        "ticketing.ScheduledJob",
+        ("name", "last_outcome", "last_result"),
+        "A periodic job's name, and its outcome in counts.",
+    ),
     NotPersonal(
         "ticketing.Order", ("risk_flags",), "Names of checks an order tripped, not data about anyone."
     ),
-    NotPersonal("ticketing.BuyerEmail", ("task_id",), "A job id."),
+    NotPersonal("ticketing.Order", ("personal_data_erased_at",), "When erasure happened: a date."),
+    NotPersonal("ticketing.BuyerEmail", ("task_id", "reason"), "A job id; why tickets were sent (a choice)."),
+    NotPersonal("ticketing.WebhookEvent", ("outcome",), "What we did with a delivery (a code word)."),
     NotPersonal(
         "core.SiteSettings",
-        ("site_name", "contact_email"),
-        "The business's own name and contact address, published on every page.",
+        ("site_name", "contact_email", "footer_links"),
+        "The business's own name, contact address and footer links, published on every page.",
     ),
+    NotPersonal("home.HomePage", ("hero_title",), "Editors' page content."),
+    NotPersonal("home.EventPage", ("body",), "Editors' page content."),
     NotPersonal(
-        "django_tasks_db.DBTaskResult",
+        "django_tasks_database.DBTaskResult",
         ("worker_ids", "queue_name", "backend_name", "task_path"),
         "Worker and queue bookkeeping.",
     ),
@@ -464,6 +472,35 @@ def future_orders(email: str, now=None) -> list[Order]:
         .filter(Exists(valid))
         .select_related("event")
         .order_by("event_end", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What erasing an address would touch, in counts and order references (no personal data)."""
+
+    orders: int
+    data_requests: int
+    # References of the orders with tickets for events still to come (`future_orders`).
+    future_references: tuple[str, ...]
+
+    def describe(self) -> str:
+        text = f"{_count(self.orders, 'order', 'orders')} and {_count(self.data_requests, 'data request', 'data requests')} would be anonymised"
+        if self.future_references:
+            text += (
+                f"; {_count(len(self.future_references), 'order holds', 'orders hold')} tickets for events "
+                f"still to come ({', '.join(self.future_references)}): keep them valid or refund them"
+            )
+        return text + "."
+
+
+def plan_erasure(email: str) -> ErasurePlan:
+    """What `erase_person(email)` would do, changing nothing."""
+    address = normalise(email)
+    return ErasurePlan(
+        orders=_orders_of(address).count(),
+        data_requests=_requests_of(address).count(),
+        future_references=tuple(order.reference for order in future_orders(address)),
     )
 
 
