@@ -814,6 +814,24 @@ def _delete_finished_jobs(order_ids, address: str = "") -> int:
 # --- After a restore ----------------------------------------------------------------------------
 
 
+def merge_ledger(rows) -> int:
+    """Add ledger rows kept outside this database (`manage.py dumpdata legal.ErasedPerson` of the
+    database as it was before a restore); returns how many were missing. Matched by hash, so
+    rows already here, under any id, are left as they are."""
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("Not an erasure ledger: a JSON list of rows is expected.")
+    added = 0
+    with transaction.atomic():  # all of the file or none of it
+        for row in rows:
+            values = row.get("fields", row)
+            digest = str(values.get("address_hash", "")) if isinstance(values, dict) else ""
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError("Not an erasure ledger row: each needs a 64-character address_hash.")
+            _, created = ErasedPerson.objects.get_or_create(address_hash=digest)
+            added += created
+    return added
+
+
 def reapply_erasures(by=None) -> ErasureReport:
     """Erase again every address in the ledger that a restored backup brought back.
 

@@ -136,3 +136,28 @@ def test_retention_leaves_orders_within_the_period(past_order, settings):
     assert Order.objects.get(pk=past_order.pk).email == EMAIL
     privacy.anonymise_old_orders(now=timezone.now() + timedelta(days=21))
     assert Order.objects.get(pk=past_order.pk).email == ""
+
+
+def test_erasures_made_after_the_backup_come_back_from_the_ledger_kept_outside_it(past_order, tmp_path):
+    backup = serializers.serialize("json", [*Order.objects.all(), *ErasedPerson.objects.all()])
+    privacy.erase_person(EMAIL)
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(run("dumpdata", "legal.ErasedPerson"))
+    # The backup predates the erasure: restoring it brings the order back and loses the ledger row.
+    ErasedPerson.objects.all().delete()
+    restore(backup)
+
+    output = run("reapply_erasures", "--ledger", str(ledger))
+
+    assert "1 erasure(s) added" in output and "1 order anonymised" in output
+    assert Order.objects.get(pk=past_order.pk).email == ""
+    assert "1 order anonymised" not in run("reapply_erasures", "--ledger", str(ledger)), "idempotent"
+
+
+@pytest.mark.parametrize("content", ["not json", '[{"fields": {"address_hash": "zz"}}]', "[1]"])
+def test_a_ledger_file_that_is_not_one_is_refused_and_changes_nothing(db, tmp_path, content):
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(content)
+    with pytest.raises(CommandError):
+        call_command("reapply_erasures", "--ledger", str(ledger), stdout=StringIO())
+    assert not ErasedPerson.objects.exists()
