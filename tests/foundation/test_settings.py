@@ -106,6 +106,8 @@ def test_realistic_production_settings_import(tmp_path):
         "no-recaptcha-key",
         "no-sumup-key",
         "no-merchant-code",
+        "no-erasure-ledger-salt",
+        "short-erasure-ledger-salt",
         "40-character-secret-key",
         "repeating-secret-key",
         "hex-pattern-secret-key",
