@@ -284,6 +284,21 @@ def normalise(email: str) -> str:
     return (email or "").strip().lower()
 
 
+# Mail's own limit on an address; nothing longer can be stored in an order.
+MAX_ADDRESS_LENGTH = 254
+
+
+def checked_address(email: str) -> str:
+    """The normalised address, or ValueError (with a message for staff) for one that cannot be
+    an address: empty, too long, or holding control characters (which PostgreSQL refuses)."""
+    address = normalise(email)
+    if not address:
+        raise ValueError("An e-mail address is needed.")
+    if len(address) > MAX_ADDRESS_LENGTH or not address.isprintable():
+        raise ValueError("That is not an e-mail address.")
+    return address
+
+
 def ledger_key() -> bytes:
     """The ledger's HMAC key: ERASURE_LEDGER_SALT, or (dev and tests) one derived from SECRET_KEY."""
     salt = settings.ERASURE_LEDGER_SALT
@@ -321,7 +336,7 @@ def export_person(email: str) -> dict:
     Keys: `email`, `exported_at`, `orders` (each with its lines, tickets, payments, refunds and
     e-mails sent), `data_requests`, and `summary`, a few lines of plain text saying the same.
     """
-    address = normalise(email)
+    address = checked_address(email)
     orders = []
     queryset = (
         _orders_of(address)
@@ -495,8 +510,8 @@ class ErasurePlan:
 
 
 def plan_erasure(email: str) -> ErasurePlan:
-    """What `erase_person(email)` would do, changing nothing."""
-    address = normalise(email)
+    """What `erase_person(email)` would do, changing nothing. ValueError as erase_person."""
+    address = checked_address(email)
     return ErasurePlan(
         orders=_orders_of(address).count(),
         data_requests=_requests_of(address).count(),
@@ -593,9 +608,7 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
 
     Erasing an address twice is harmless: the second time finds nothing left to erase.
     """
-    address = normalise(email)
-    if not address:
-        raise ValueError("An e-mail address is needed.")
+    address = checked_address(email)
     if future_tickets not in (None, KEEP, REFUND):
         raise ValueError(f"future_tickets must be {KEEP!r}, {REFUND!r} or None.")
     upcoming = future_orders(address)
@@ -932,8 +945,8 @@ class AgeBand:
     """Orders still holding personal data whose event is in one age band.
 
     `label`: the band in staff's words; `orders`: how many; `becomes_due`: the first moment one
-    of them is due for the retention run (None: the band is empty, or its events are still to
-    come and have no date yet to count from; for a band already due, a moment in the past).
+    of them is due for the retention run (its event's end plus the retention period; None when
+    the band is empty; a moment in the past for the band already due).
     """
 
     label: str

@@ -108,9 +108,14 @@ def test_erase_command_wants_a_decision_about_tickets_to_come(future_order):
     assert Order.objects.get(pk=future_order.pk).status == Order.Status.PAID
 
 
-def test_erase_command_refuses_a_blank_address(db):
+@pytest.mark.parametrize("address", ["  ", "ann\x00@example.org", "a" * 300 + "@example.org", "ann\n@x.org"])
+@pytest.mark.parametrize("command", ["erase_personal_data", "export_personal_data"])
+def test_commands_refuse_what_cannot_be_an_address_and_change_nothing(past_order, command, address):
+    really = ["--yes"] if command == "erase_personal_data" else []
     with pytest.raises(CommandError):
-        call_command("erase_personal_data", "  ", "--yes")
+        call_command(command, address, *really, stdout=StringIO())
+    assert not ErasedPerson.objects.exists()
+    assert Order.objects.get(pk=past_order.pk).email == EMAIL
 
 
 def test_the_exit_status_of_a_refusal_is_not_zero(past_order):

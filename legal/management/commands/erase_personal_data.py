@@ -29,9 +29,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, email, yes, future_tickets, **options):
-        if not privacy.normalise(email):
-            raise CommandError("Give the e-mail address whose data is to be erased.")
-        plan = privacy.plan_erasure(email)
+        try:
+            plan = privacy.plan_erasure(email)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         if plan.future_references and future_tickets is None:
             raise CommandError(f"{plan.describe()} Run again with --keep-tickets or --refund-tickets.")
         if not yes:

@@ -1,6 +1,6 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from legal import privacy
 
@@ -12,5 +12,9 @@ class Command(BaseCommand):
         parser.add_argument("email")
 
     def handle(self, *args, email, **options):
+        try:
+            export = privacy.export_person(email)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         # The one command that prints an address: the operator asked for this person's data.
-        self.stdout.write(json.dumps(privacy.export_person(email), indent=2, ensure_ascii=False))
+        self.stdout.write(json.dumps(export, indent=2, ensure_ascii=False))
