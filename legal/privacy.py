@@ -626,7 +626,7 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
         words = [address, *locked.values()]
         report.add(_anonymise_orders(list(locked), extra_words=words, log_action=LOG_ERASURE, by=by))
         report.add(_erase_requests(_requests_of(address), words))
-        report.add(_scrub_mentions(address))
+        report.add(_scrub_mentions(address, words))
         entry, created = ErasedPerson.objects.get_or_create(address_hash=address_hash(address))
         if not created and report.changed_anything:
             ErasedPerson.objects.filter(pk=entry.pk).update(reapplied_at=timezone.now())
@@ -786,10 +786,11 @@ def _scrub_order_log_entries(order_ids, pattern) -> int:
     return _scrub_text_fields(entries, ("label", "data"), pattern)
 
 
-def _scrub_mentions(address: str) -> ErasureReport:
-    """Whatever else names the address: audit entries of any object, and finished jobs."""
+def _scrub_mentions(address: str, words) -> ErasureReport:
+    """Whatever else names the address: audit entries of any object (the person's names are cut
+    out of those too: an entry naming the address is about them), and finished jobs."""
     report = ErasureReport()
-    pattern = _pattern([address])
+    pattern = _pattern(words)
     for model in _log_models():
         mentions = model.objects.filter(Q(label__icontains=address) | Q(data__icontains=address))
         report.log_entries_scrubbed += _scrub_text_fields(mentions, ("label", "data"), pattern)
