@@ -238,6 +238,9 @@ WORKER_LATE_AFTER_MINUTES = env_int("WORKER_LATE_AFTER_MINUTES", 5)
 CHECKOUT_RATE_LIMIT = env_str("CHECKOUT_RATE_LIMIT", "10/m")
 # A data request's confirmation link (e-mailed to the address asked about) lasts this long.
 DATA_REQUEST_LINK_DAYS = env_int("DATA_REQUEST_LINK_DAYS", 7)
+# "Your data" requests per client (each sends an e-mail to the address typed), and as many
+# presses of the e-mailed link's button, counted apart.
+DATA_REQUEST_RATE_LIMIT = env_str("DATA_REQUEST_RATE_LIMIT", "5/h")
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
