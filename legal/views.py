@@ -113,8 +113,9 @@ def _link_page(request, state, data_request=None, status=200):
         {"state": state, "data_request": data_request, "link_days": settings.DATA_REQUEST_LINK_DAYS},
         status=status,
     )
-    # The link is the proof of the address: never send it to another site.
-    response["Referrer-Policy"] = "no-referrer"
+    # The link is the proof of the address: never send it to another site. ("no-referrer" would
+    # make the browser send "Origin: null" with the page's own button, and CSRF refuses that.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
