@@ -73,8 +73,7 @@ def data_request_paused(request):
     is usually short, so the person gets the form back with what they typed.
     """
     form = DataRequestForm(request.POST)
-    form.is_valid()  # the errors of the typing, if any, shown beside the pause
-    form.add_error(None, REQUESTS_PAUSED)
+    form.add_error(None, REQUESTS_PAUSED)  # validates too: mistakes in the typing show beside it
     return _paused(_form_page(request, form, status=503))
 
 
