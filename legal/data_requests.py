@@ -50,18 +50,37 @@ def confirmation_token(request: DataRequest) -> str:
     return signing.TimestampSigner(salt=_SALT).sign(str(request.pk))
 
 
+def _requested_id(token: str) -> int:
+    """The id a genuine, unexpired link carries; LinkInvalid or LinkExpired otherwise."""
+    max_age = settings.DATA_REQUEST_LINK_DAYS * 24 * 3600
+    try:
+        return int(signing.TimestampSigner(salt=_SALT).unsign(token, max_age=max_age))
+    except signing.SignatureExpired as expired:
+        raise LinkExpired from expired
+    except (signing.BadSignature, ValueError) as bad:
+        raise LinkInvalid from bad
+
+
+def look_up(token: str) -> DataRequest:
+    """The request a link is about, changing nothing: what the page behind the link shows.
+
+    Mail scanners open links before people do, so opening the link only asks; confirming is
+    `confirm`, behind a button. Raises what `confirm` raises, for the same links.
+    """
+    request = DataRequest.objects.filter(pk=_requested_id(token)).first()
+    if request is None:
+        raise LinkInvalid
+    if not request.is_open:
+        raise NotOpen
+    return request
+
+
 def confirm(token: str) -> DataRequest:
     """Open the link: a waiting request becomes confirmed. Opening it again changes nothing.
 
     Raises LinkInvalid or LinkExpired, and NotOpen for a request already answered.
     """
-    max_age = settings.DATA_REQUEST_LINK_DAYS * 24 * 3600
-    try:
-        pk = int(signing.TimestampSigner(salt=_SALT).unsign(token, max_age=max_age))
-    except signing.SignatureExpired as expired:
-        raise LinkExpired from expired
-    except (signing.BadSignature, ValueError) as bad:
-        raise LinkInvalid from bad
+    pk = _requested_id(token)
     with transaction.atomic():
         request = DataRequest.objects.select_for_update().filter(pk=pk).first()
         if request is None:

@@ -528,6 +528,9 @@ how we use it, and to receive it in a portable format. Make a request by e-mail 
 address below; we confirm it is you by writing to the address on the order, and
 we answer within four weeks. You may also complain to the Jersey Office of the Information
 Commissioner (<a href="https://jerseyoic.org">jerseyoic.org</a>).</p>
+<p>To ask for a copy of your data or for its erasure online, use the
+<a href="/legal/data-request/">Your data</a> page: we e-mail a link to your address to check
+that the request is yours.</p>
 <h2>Contact</h2>
 <p>Data protection questions: <a href="mailto:privacy@jerseyevents.je">privacy@jerseyevents.je</a>,
 or write to Jersey Events, St Helier, Jersey.</p>
