@@ -6,7 +6,9 @@ from core.models import SiteSettings
 from legal.models import CookieConsentSettings, LegalPage
 from tests.factories import home_page
 
-ANALYTICS_SNIPPET = '<script defer data-domain="jerseyevents.je" src="https://plausible.io/js/script.js"></script>'
+ANALYTICS_SNIPPET = (
+    '<script defer data-domain="jerseyevents.je" src="https://plausible.io/js/script.js"></script>'
+)
 
 
 def publish_legal_page(slug="terms", *, version="2026-12", body="<p>Tickets are not refundable.</p>"):
