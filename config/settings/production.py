@@ -17,6 +17,8 @@ from .base import (
     ANYMAIL,
     BOT_USER_AGENTS,
     CAPTCHA_ENABLED,
+    CSP_EXTRA_CONNECT_SRC,
+    CSP_EXTRA_SCRIPT_SRC,
     DEBUG,
     EMAIL_PROVIDER,
     IPV6_CLIENT_PREFIX,
@@ -77,6 +79,16 @@ def _bad_bot_pattern(patterns):
     return None
 
 
+# An https origin, optionally with a path: no keyword ('unsafe-inline'), scheme alone (https:)
+# or bare wildcard (*), any of which would let any script run on the public pages.
+_CSP_ORIGIN = re.compile(r"^https://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$")
+
+
+def _bad_csp_source(sources):
+    """The first CSP_EXTRA_* entry that is not an https origin, or None."""
+    return next((source for source in sources if not _CSP_ORIGIN.match(source)), None)
+
+
 if problem := _secret_key_problem(SECRET_KEY):
     _refuse(problem)
 if DEBUG:
@@ -108,6 +120,12 @@ if not 32 <= IPV6_CLIENT_PREFIX <= 128:
     _refuse("IPV6_CLIENT_PREFIX must be a whole number from 32 to 128 (64 counts one connection).")
 if (pattern := _bad_bot_pattern(BOT_USER_AGENTS)) is not None:
     _refuse(f"BOT_USER_AGENTS entry {pattern!r} is not a regular expression.")
+for _name, _sources in (
+    ("CSP_EXTRA_SCRIPT_SRC", CSP_EXTRA_SCRIPT_SRC),
+    ("CSP_EXTRA_CONNECT_SRC", CSP_EXTRA_CONNECT_SRC),
+):
+    if (source := _bad_csp_source(_sources)) is not None:
+        _refuse(f"{_name} entry {source!r} must be an https:// origin such as https://plausible.io.")
 if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
     _refuse("EMAIL_PROVIDER must be mailgun or sendgrid, or ticket e-mails would never leave.")
 if not ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_KEY"]:
