@@ -107,22 +107,20 @@ def remember(response, request, answer: str) -> None:
     )
 
 
-def _settings_for(request, *, for_this_render=True) -> CookieConsentSettings:
+def _settings_for(request) -> CookieConsentSettings:
     site = Site.find_for_request(request)
     if site is None:  # a host no Site answers: the defaults (a notice, no analytics)
         return CookieConsentSettings()
-    if for_this_render:
-        return CookieConsentSettings.for_request(request)  # the instance the templates read too
-    # Not kept on the request: the page about to render must read the settings after the page
-    # cache has read its versions, never before (a save in between would be missed).
-    return CookieConsentSettings.for_site(site)
+    # Kept on the request (Wagtail does), so a page rendered after the cache was asked reads
+    # the same row and costs no second query.
+    return CookieConsentSettings.for_request(request)
 
 
 # --- For the page cache -----------------------------------------------------------------------
 # A cache hit must cost no database query, so which entry answers a visitor is worked out from
 # the banner settings this process read at most SETTINGS_SECONDS ago (the page cache keeps its
-# own copies of entries that long too). What a page renders always uses the settings read for
-# that request, and is stored under the variant it was rendered for.
+# own copies of entries that long too). A page rendered always uses the settings read for its
+# own request, and is stored under the variant it showed.
 
 SETTINGS_SECONDS = 1.0
 _recent_settings = {}  # host -> (valid until, CookieConsentSettings)
@@ -141,7 +139,7 @@ def _recent_settings_for(request) -> CookieConsentSettings:
     recent = _recent_settings.get(request.get_host())
     if recent is not None and recent[0] > time.monotonic():
         return recent[1]
-    banner = _settings_for(request, for_this_render=False)
+    banner = _settings_for(request)
     _remember_settings(request, banner)
     return banner
 
