@@ -21,6 +21,7 @@ can be in, `page_variant`: "ask" (the banner shows), "quiet" (answered, no analy
 import time
 from dataclasses import dataclass
 
+from django.core.exceptions import DisallowedHost
 from django.db.models.signals import post_save
 from wagtail.models import Site
 
@@ -108,6 +109,8 @@ def remember(response, request, answer: str) -> None:
 
 
 def _settings_for(request) -> CookieConsentSettings:
+    if _host(request) is None:
+        return CookieConsentSettings()  # the site's 400 page, for a host we do not serve
     site = Site.find_for_request(request)
     if site is None:  # a host no Site answers: the defaults (a notice, no analytics)
         return CookieConsentSettings()
@@ -135,8 +138,15 @@ def page_variant(request) -> str:
     return consent.page_variant
 
 
+def _host(request) -> str | None:
+    try:
+        return request.get_host()
+    except DisallowedHost:
+        return None
+
+
 def _recent_settings_for(request) -> CookieConsentSettings:
-    recent = _recent_settings.get(request.get_host())
+    recent = _recent_settings.get(_host(request))
     if recent is not None and recent[0] > time.monotonic():
         return recent[1]
     banner = _settings_for(request)
@@ -145,9 +155,12 @@ def _recent_settings_for(request) -> CookieConsentSettings:
 
 
 def _remember_settings(request, banner):
+    host = _host(request)
+    if host is None:
+        return
     if len(_recent_settings) >= _RECENT_MAX:
         _recent_settings.clear()
-    _recent_settings[request.get_host()] = (time.monotonic() + SETTINGS_SECONDS, banner)
+    _recent_settings[host] = (time.monotonic() + SETTINGS_SECONDS, banner)
 
 
 def forget_recent_settings(**kwargs):
