@@ -207,3 +207,17 @@ def test_editors_cannot_turn_analytics_on_without_a_snippet_or_without_the_banne
 def test_editors_may_hide_the_notice_while_nothing_optional_is_used(pages):
     cookie_banner(enabled=False)
     assert banner_of(html(Client().get("/"))) == ""
+
+
+def test_only_staff_allowed_to_change_the_banner_setting_can_edit_the_snippet(pages):
+    from tests.factories import make_staff, signed_in
+
+    banner = cookie_banner()
+    url = f"/admin/settings/legal/cookieconsentsettings/{banner.site_id}/"
+    editor = signed_in(make_staff("editor", "access_admin"))
+    refused = editor.get(url)
+    assert refused.status_code in (302, 403)
+    assert SNIPPET_HOST not in refused.content.decode()
+    trusted = signed_in(make_staff("owner", "access_admin", "change_cookieconsentsettings"))
+    form = html(trusted.get(url))
+    assert 'name="analytics_snippet"' in form and "runs unchecked" in form
