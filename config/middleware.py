@@ -88,11 +88,11 @@ def content_security_policy(admin=False):
     else:
         directives = {
             "default-src": ["'self'"],
-            "script-src": ["'self'", *static, *captcha],
+            "script-src": ["'self'", *static, *captcha, *settings.CSP_EXTRA_SCRIPT_SRC],
             "style-src": ["'self'", *static],
             "img-src": ["'self'", "data:", *media, *static],
             "frame-src": ["'self'", *(["https://www.google.com/recaptcha/"] if captcha else [])],
-            "connect-src": ["'self'"],
+            "connect-src": ["'self'", *settings.CSP_EXTRA_CONNECT_SRC],
             "media-src": ["'self'", "mediastream:", "blob:"],
         }
     directives.update(
@@ -128,6 +128,8 @@ class SecurityHeadersMiddleware:
             settings.MEDIA_URL,
             settings.STATIC_URL,
             settings.SUMUP_SANDBOX,
+            tuple(settings.CSP_EXTRA_SCRIPT_SRC),
+            tuple(settings.CSP_EXTRA_CONNECT_SRC),
         )
         if key != self._key:
             self._policies = (content_security_policy(), content_security_policy(admin=True))

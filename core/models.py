@@ -1,11 +1,15 @@
-"""What every app's pages share: the site's settings and the base of a page that may be cached."""
+"""What every app's pages share: the site's settings, the base of a page that may be cached, and
+of a page whose wording is versioned (the Terms a buyer accepts)."""
 
+from dataclasses import dataclass
+
+from django.core.validators import RegexValidator
 from django.db import models
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from core.page_cache import cache_this_page
 
@@ -27,6 +31,42 @@ class CachedPage(Page):
         event_id = getattr(self, self.cached_event_field) if self.cached_event_field else None
         cache_this_page(request, event_id)
         return super().serve(request, *args, **kwargs)
+
+
+# A version label is shown to readers and stored with what they accepted (an order, a cookie):
+# short, and made of characters a cookie can carry unquoted.
+version_label = RegexValidator(
+    r"^[A-Za-z0-9._-]+$", "Use letters, digits, dots, dashes or underscores, e.g. 2026-12."
+)
+
+
+class VersionedPage(CachedPage):
+    """A page whose exact wording people agree to or rely on (Terms, Privacy and Cookie policies).
+
+    Editors give each published wording a short `version` label. The shop records it, with the
+    page's live revision (the words themselves), on every order: a buyer's acceptance of the
+    Terms stays provable after the page changes. It lives here, not in the legal app, because
+    the shop must read it and may not know the pages.
+    """
+
+    version = models.CharField(
+        max_length=20,
+        validators=[version_label],
+        help_text="A short label for this wording, e.g. 2026-12. Change it whenever the meaning "
+        "changes: orders record the version their buyer accepted.",
+    )
+    last_reviewed = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+@dataclass(frozen=True)
+class TermsInForce:
+    """The Terms a buyer accepts at this moment: the live revision (the exact words) and its label."""
+
+    revision_id: int
+    version: str
 
 
 @register_setting(icon="site")
@@ -61,6 +101,25 @@ class SiteSettings(BaseSiteSetting):
         ],
         blank=True,
     )
+
+    @classmethod
+    def terms_in_force_for(cls, request) -> TermsInForce | None:
+        """The Terms in force on the site this request is for (None on a host no Site answers)."""
+        site = Site.find_for_request(request)
+        return cls.for_site(site).terms_in_force() if site is not None else None
+
+    def terms_in_force(self) -> TermsInForce | None:
+        """What "I accept the Terms" refers to now, or None when no published Terms page is set
+        (the checkout then records nothing rather than refusing to sell)."""
+        if self.terms_page_id is None:
+            return None
+        page = self.terms_page.specific
+        if not page.live or page.live_revision_id is None:
+            return None
+        return TermsInForce(
+            revision_id=page.live_revision_id,
+            version=page.version if isinstance(page, VersionedPage) else "",
+        )
 
     panels = [
         FieldPanel("site_name"),

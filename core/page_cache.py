@@ -18,8 +18,9 @@ Each process also keeps the entries it has just checked for LOCAL_SECONDS, so in
 hits cost no round trip to Redis at all: a page may be that much older than the shared cache,
 which the "availability may be cached for seconds" rule allows (the checkout re-checks stock).
 
-What an entry is for is its host, its path and whether the cookie banner shows; nothing else
-a visitor sends can make a new one. Anything that could would let anyone buy a full render
+What an entry is for is its host, its path and the visitor's state that pages show (the cookie
+banner's: asked, answered, or answered yes to analytics — told by the app that owns it through
+`pages_vary_by`); nothing else a visitor sends can make a new one. Anything that could would let anyone buy a full render
 (about a hundred times the work of a hit) and a new entry, with every made-up value:
 
 * The query string is ignored, but for `page` on a listing split into pages (the events
@@ -136,6 +137,8 @@ def _bump(key):
 def forget_local_entries():
     """Drop the copies this process keeps for LOCAL_SECONDS (after a change it made itself)."""
     _local_entries.clear()
+    for forget in _forget_with_entries:
+        forget()
 
 
 def content_changed(**kwargs):
@@ -171,10 +174,32 @@ def availability_changed(event_id, **kwargs):
 # --- What a request asks for ----------------------------------------------------------------
 
 
+# Functions of a request naming what else about the visitor a page's HTML shows (see
+# `pages_vary_by`), and what each forgets along with this process's copies of entries.
+_variants = []
+_forget_with_entries = []
+
+
+def pages_vary_by(variant, forget=None):
+    """Pages show something about the visitor: `variant(request)` names it, as one of a few
+    fixed labels ("ask", "quiet"), each of which gets its own entries.
+
+    Never return a value the visitor chose (a cookie's text): each new one would buy a render
+    and an entry. Called before the cache is looked up, and again after a render, when the
+    label must name what that render showed. `forget()` drops whatever the function keeps in
+    this process, whenever this process drops its copies of entries.
+    An app calls it from its AppConfig.ready(), so the page cache need not know the app.
+    """
+    if variant not in _variants:
+        _variants.append(variant)
+    if forget is not None and forget not in _forget_with_entries:
+        _forget_with_entries.append(forget)
+
+
 def _address(request):
-    """Whose entries these are: the host, the path, and whether the cookie banner shows."""
-    consent = "c" if "cookie_consent" in request.COOKIES else "n"
-    return hashlib.sha256(f"{consent}|{request.get_host()}|{request.path}".encode()).hexdigest()
+    """Whose entries these are: the host, the path, and the visitor's state that pages show."""
+    state = ",".join(variant(request) for variant in _variants)
+    return hashlib.sha256(f"{state}|{request.get_host()}|{request.path}".encode()).hexdigest()
 
 
 def _entry_key(address, page_number=1):
@@ -346,7 +371,8 @@ class CachedPageMiddleware:
         # Read before anything is rendered: a publish during the render makes the entry stale.
         request.page_cache_content_version = current[0]
         response = self.get_response(request)
-        self._store(request, address, wanted, response)
+        # Kept for what the page showed, which it judged from the settings it read itself.
+        self._store(request, _address(request), wanted, response)
         return response
 
     @staticmethod

@@ -9,11 +9,14 @@ class LegalConfig(AppConfig):
         from wagtail import hooks
 
         from core import page_cache
-        from legal import privacy
+        from legal import consent, privacy
 
         # Erasures are written to Wagtail's audit log by commands and jobs as well as by the
         # admin, so the action is registered as the app loads.
         hooks.register("register_log_actions", privacy.register_log_actions)
 
-        # Every page shows the cookie banner: an editor's change must reach cached pages.
+        # Every page shows the cookie banner: an editor's change must reach cached pages, and
+        # a page is cached apart for visitors asked, answered, and answered yes to analytics.
         page_cache.refresh_pages_when_saved("legal.CookieConsentSettings")
+        page_cache.pages_vary_by(consent.page_variant, forget=consent.forget_recent_settings)
+        consent.listen_for_banner_changes()

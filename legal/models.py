@@ -4,26 +4,28 @@ import calendar
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from core.models import CachedPage
+from core.models import VersionedPage, version_label
 
 
-class LegalPage(CachedPage):
-    """Terms of Service, Privacy Policy, Cookie Policy: written and published by editors."""
+class LegalPage(VersionedPage):
+    """Terms of Service, Privacy Policy, Cookie Policy: written and published by editors, each
+    wording with a version label (see core.models.VersionedPage)."""
 
     intro = models.CharField(max_length=300, blank=True)
     body = RichTextField(features=["h2", "h3", "bold", "italic", "link", "ol", "ul"])
-    last_reviewed = models.DateField(null=True, blank=True)
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         FieldPanel("body"),
+        FieldPanel("version"),
         FieldPanel("last_reviewed"),
     ]
     parent_page_types = ["home.HomePage"]
@@ -32,23 +34,88 @@ class LegalPage(CachedPage):
 
 @register_setting(icon="info-circle")
 class CookieConsentSettings(BaseSiteSetting):
-    """The cookie banner. The site itself sets only strictly necessary cookies (session,
-    CSRF), so the banner informs and records the choice; it gates any optional cookies
-    added later."""
+    """The cookie banner and the optional scripts it asks about (Settings → Cookie banner).
 
-    enabled = models.BooleanField(default=True)
+    With no optional category on, the site sets only strictly necessary cookies (session, CSRF,
+    the banner's own), so the banner is a notice with one "OK": offering a choice would pretend
+    there is something to refuse. Turning analytics on makes it ask, and the analytics snippet
+    is rendered only for visitors who accepted (legal.consent decides who has).
+    """
+
+    enabled = models.BooleanField(
+        "show the banner",
+        default=True,
+        help_text="While analytics is off the banner is only a notice, which you may hide.",
+    )
     message = models.CharField(
+        "notice text",
         max_length=400,
         default="We use only the cookies this site needs to work (your session and form security).",
+        help_text="Shown while no optional cookies are used.",
+    )
+    choice_message = models.CharField(
+        "question text",
+        max_length=400,
+        default="We would like to use analytics cookies to learn which pages people read, so we "
+        "can improve the site. They are set only if you accept.",
+        help_text="Shown while analytics is on, above “Accept analytics” and “Reject non-essential”.",
     )
     policy_page = models.ForeignKey(
         "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    policy_version = models.CharField(
+        "cookie policy version",
+        max_length=20,
+        default="1",
+        validators=[version_label],
+        help_text="Change it whenever the Cookie Policy changes in substance: every visitor's "
+        "earlier answer then counts for nothing and the banner asks again.",
+    )
+    analytics_enabled = models.BooleanField(
+        "use analytics",
+        default=False,
+        help_text="Ask visitors for consent to analytics, and run the snippet below for those who accept.",
+    )
+    analytics_snippet = models.TextField(
+        blank=True,
+        help_text="The HTML your analytics provider gives you (e.g. Plausible's or Google's "
+        "<script> tag). It runs unchecked on every public page of visitors who accept, so whoever "
+        "may edit this setting can run any script there: give this permission only to people you "
+        "trust with the whole site. The site's Content-Security-Policy blocks inline scripts, and "
+        "the provider's host must be added to CSP_EXTRA_SCRIPT_SRC (and CSP_EXTRA_CONNECT_SRC) "
+        "by whoever runs the site, or browsers will refuse the script.",
+    )
 
-    panels = [FieldPanel("enabled"), FieldPanel("message"), FieldPanel("policy_page")]
+    panels = [
+        FieldPanel("enabled"),
+        FieldPanel("message"),
+        FieldPanel("policy_page"),
+        FieldPanel("policy_version"),
+        MultiFieldPanel(
+            [FieldPanel("analytics_enabled"), FieldPanel("choice_message"), FieldPanel("analytics_snippet")],
+            heading="Analytics (optional cookies)",
+        ),
+    ]
 
     class Meta:
         verbose_name = "Cookie banner"
+
+    def clean(self):
+        super().clean()
+        if self.analytics_enabled and not self.analytics_snippet.strip():
+            raise ValidationError(
+                {"analytics_snippet": "Paste the analytics snippet, or turn analytics off."}
+            )
+        if self.analytics_enabled and not self.enabled:
+            # Without the banner nobody could be asked, and the snippet must never run unasked.
+            raise ValidationError(
+                {"enabled": "The banner must be shown while analytics is on: it asks for consent."}
+            )
+
+    @property
+    def asks_for_consent(self) -> bool:
+        """Whether an optional category is on, so the banner offers a real choice."""
+        return self.analytics_enabled and bool(self.analytics_snippet.strip())
 
 
 def one_month_after(received: date) -> date:

@@ -13,16 +13,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from core.rate_limits import limit_or_refuse
-from legal import data_requests, emails
+from legal import consent, data_requests, emails
 from legal.forms import DataRequestForm
 from ticketing import fraud
 
 logger = logging.getLogger(__name__)
-
-CONSENT_COOKIE = "cookie_consent"
 
 # What the person reads while requests are paused because the rate-limit counters are down.
 REQUESTS_PAUSED = (
@@ -31,17 +29,26 @@ REQUESTS_PAUSED = (
 )
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def cookie_choice(request):
-    """Record the banner's choice in a cookie and go back; works without JavaScript."""
-    choice = "all" if request.POST.get("choice") == "all" else "necessary"
+    """The cookie banner's answer (POST, from any page's banner, no JavaScript needed), and the
+    footer's "Cookie settings" page (GET) where the answer can be changed at any time."""
+    if request.method == "POST":
+        return _record_choice(request)
+    return render(request, "legal/cookie_settings.html", {"next_path": request.path})
+
+
+def _record_choice(request):
+    answer = request.POST.get("choice", "")
+    if not consent.accepts(answer):
+        return render(request, "400.html", status=400)
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
-    response = HttpResponseRedirect(target)
-    response.set_cookie(
-        CONSENT_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
-    )
+    # 303: the browser goes back to the page with a GET, whatever it sent here.
+    response = HttpResponseRedirect(target, status=303)
+    consent.remember(response, request, answer)
     return response
 
 

@@ -16,7 +16,9 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import Revision
 
+from core.models import TermsInForce
 from ticketing import fraud, inventory, orders
 from ticketing.inventory import SoldOut
 from ticketing.models import Event, Order, Payment, TicketType
@@ -70,6 +72,20 @@ class Buyer:
     email: str
     ip: str | None
     user_agent: str
+    # The Terms they accepted with the checkout's box: those in force on the site as they
+    # bought (core.models.SiteSettings.terms_in_force), or None when the site has none.
+    terms: TermsInForce | None = None
+
+
+def orders_accepted_terms_on(page_ids) -> bool:
+    """Whether an order records acceptance of a revision of any of these pages.
+
+    Those revisions are the evidence of what buyers agreed to (`Order.terms_revision`): the
+    pages that hold them must not be deleted.
+    """
+    return Order.objects.filter(
+        terms_revision__in=Revision.page_revisions.filter(object_id__in=[str(pk) for pk in page_ids])
+    ).exists()
 
 
 def order_total(quantities: dict[TicketType, int]) -> Decimal:
@@ -147,6 +163,7 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Ord
                     quantities=quantities,
                     total=order_total(quantities),
                     risk_flags=flags,
+                    terms=buyer.terms,
                 ),
             )
     except fraud.VelocityLimitExceeded as refused:

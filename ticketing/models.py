@@ -307,6 +307,23 @@ class Order(GuardedColumnsModel):
     # When the buyer's name, address and client details were erased (`legal.privacy`): the
     # order itself stays, as the record accounting needs (amounts, dates, SumUp ids).
     personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The Terms the buyer accepted at the checkout: the Terms page's live revision then (its
+    # exact words) and the version label editors gave them; empty when no Terms page was set.
+    # PROTECT: those words are the evidence of what the buyer agreed to, so Wagtail may not
+    # delete the revision (`purge_revisions` skips protected ones; deleting the page itself is
+    # refused in the admin, see ticketing/wagtail_hooks.py).
+    terms_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name="Terms accepted (revision)",
+    )
+    terms_version = models.CharField(
+        "Terms version accepted", max_length=20, blank=True, default="", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -328,6 +345,14 @@ class Order(GuardedColumnsModel):
     @property
     def is_hold_active(self):
         return self.status == self.Status.PENDING and self.expires_at > timezone.now()
+
+    @property
+    def terms_accepted(self) -> str:
+        """What staff read about the Terms this buyer accepted."""
+        if self.terms_revision_id is None:
+            return "None recorded (no Terms page was set when the order was placed)"
+        version = f"version {self.terms_version}" if self.terms_version else "an unversioned page"
+        return f"{version} (page revision {self.terms_revision_id})"
 
 
 class OrderLine(models.Model):

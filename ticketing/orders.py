@@ -34,6 +34,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from core.models import TermsInForce
 from ticketing import audit, inventory
 from ticketing.models import Event, Order, OrderLine, Payment, Ticket, TicketType
 
@@ -221,6 +222,8 @@ class NewOrder:
     quantities: dict[TicketType, int]
     total: Decimal
     risk_flags: list[str]
+    # The Terms the buyer accepted (core.models.TermsInForce), or None: no Terms page is set.
+    terms: TermsInForce | None = None
 
 
 def place(event: Event, new: NewOrder) -> Order:
@@ -243,6 +246,8 @@ def place(event: Event, new: NewOrder) -> Order:
         email_key=new.email_key,
         user_agent=new.user_agent[: Order._meta.get_field("user_agent").max_length],
         risk_flags=new.risk_flags,
+        terms_revision_id=new.terms.revision_id if new.terms else None,
+        terms_version=new.terms.version if new.terms else "",
     )
     OrderLine.objects.bulk_create(
         OrderLine(order=order, ticket_type=ticket_type, quantity=n, unit_price=ticket_type.price)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import checkout, fraud
 from ticketing.forms import CheckoutForm
@@ -77,6 +78,7 @@ def checkout_view(request, event_id):
         email=form.cleaned_data["email"],
         ip=fraud.client_ip(request),
         user_agent=user_agent,
+        terms=SiteSettings.terms_in_force_for(request),
     )
     try:
         order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])

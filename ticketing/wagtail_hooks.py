@@ -4,11 +4,13 @@ The screens themselves are in the `ticketing.admin` package, which only defines 
 docstring for why registering happens here and nowhere else.
 """
 
-from django.urls import path
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
-from ticketing import delivery
+from ticketing import checkout, delivery
 from ticketing.admin.dashboard import PaymentAttentionPanel
 from ticketing.admin.menu import TicketingGroup
 from ticketing.admin.mismatches import ReconciliationMismatchAdmin, ResolveMismatchView
@@ -56,3 +58,33 @@ def register_ticketing_log_actions(actions):
 def add_payment_attention_panel(request, panels):
     if PaymentAttentionPanel.is_for(request.user):
         panels.append(PaymentAttentionPanel())
+
+
+# Orders keep the revision of the Terms their buyer accepted (PROTECT): deleting that page would
+# delete the evidence, so the admin refuses and says why, rather than failing on the database.
+TERMS_IN_USE = (
+    "“{title}” cannot be deleted: orders record that their buyers accepted its wording. "
+    "Unpublish it instead, or publish new wording as a new version."
+)
+
+
+@hooks.register("before_delete_page")
+def keep_pages_whose_terms_orders_accepted(request, page):
+    pages = page.get_descendants(inclusive=True)
+    if checkout.orders_accepted_terms_on(pages.values_list("pk", flat=True)):
+        messages.error(request, TERMS_IN_USE.format(title=page.get_admin_display_title()))
+        return redirect(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+    return None
+
+
+@hooks.register("before_bulk_action")
+def keep_pages_whose_terms_orders_accepted_in_bulk(request, action_type, objects, action_class_instance):
+    if action_type != "delete" or not objects or not hasattr(objects[0], "get_descendants"):
+        return None
+    for page in objects:
+        if checkout.orders_accepted_terms_on(
+            page.get_descendants(inclusive=True).values_list("pk", flat=True)
+        ):
+            messages.error(request, TERMS_IN_USE.format(title=page.get_admin_display_title()))
+            return redirect(reverse("wagtailadmin_explore", args=[page.get_parent().pk]))
+    return None

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "core.context_processors.navigation",
+                "legal.context_processors.cookie_consent",
             ],
         },
     },
@@ -313,6 +314,11 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Wagtail's preview shows the page in an iframe of its own admin: same origin only.
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# Origins (https://host) added to the public pages' Content-Security-Policy, for an analytics
+# provider an editor turns on in the cookie banner settings: its script's host, and the host its
+# script reports to. Nothing else is loosened: inline scripts stay blocked.
+CSP_EXTRA_SCRIPT_SRC = env_list("CSP_EXTRA_SCRIPT_SRC")
+CSP_EXTRA_CONNECT_SRC = env_list("CSP_EXTRA_CONNECT_SRC")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"

@@ -17,6 +17,8 @@ from .base import (
     ANYMAIL,
     BOT_USER_AGENTS,
     CAPTCHA_ENABLED,
+    CSP_EXTRA_CONNECT_SRC,
+    CSP_EXTRA_SCRIPT_SRC,
     DEBUG,
     EMAIL_PROVIDER,
     ERASURE_LEDGER_SALT,
@@ -78,6 +80,16 @@ def _bad_bot_pattern(patterns):
     return None
 
 
+# An https origin, optionally with a path: no keyword ('unsafe-inline'), scheme alone (https:)
+# or bare wildcard (*), any of which would let any script run on the public pages.
+_CSP_ORIGIN = re.compile(r"^https://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$")
+
+
+def _bad_csp_source(sources):
+    """The first CSP_EXTRA_* entry that is not an https origin, or None."""
+    return next((source for source in sources if not _CSP_ORIGIN.match(source)), None)
+
+
 if problem := _secret_key_problem(SECRET_KEY):
     _refuse(problem)
 if DEBUG:
@@ -116,6 +128,12 @@ if len(ERASURE_LEDGER_SALT) < 32 or ERASURE_LEDGER_SALT == SECRET_KEY:
         "ERASURE_LEDGER_SALT must be set to a random value of at least 32 characters, other than "
         "SECRET_KEY, and never changed (it keys the erasure ledger)."
     )
+for _name, _sources in (
+    ("CSP_EXTRA_SCRIPT_SRC", CSP_EXTRA_SCRIPT_SRC),
+    ("CSP_EXTRA_CONNECT_SRC", CSP_EXTRA_CONNECT_SRC),
+):
+    if (source := _bad_csp_source(_sources)) is not None:
+        _refuse(f"{_name} entry {source!r} must be an https:// origin such as https://plausible.io.")
 if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
     _refuse("EMAIL_PROVIDER must be mailgun or sendgrid, or ticket e-mails would never leave.")
 if not ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_KEY"]:

@@ -107,6 +107,7 @@ class OrderAdmin(ModelAdmin):
         "risk_flags",
         "created_ip",
         "user_agent",
+        "terms_accepted",
     )
     panels = [
         FieldPanel("reference", read_only=True),

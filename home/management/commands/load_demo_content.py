@@ -19,6 +19,7 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
@@ -190,9 +191,10 @@ class Command(BaseCommand):
                     title=title,
                     intro=intro,
                     body=body,
+                    version=LEGAL_VERSION,
                     last_reviewed=timezone.localdate(),
                 )
-                for title, slug, intro, body in LEGAL_PAGES
+                for title, slug, intro, body in legal_pages()
             }
             ensure_site_settings(site, legal)
         self.stdout.write(
@@ -365,7 +367,12 @@ def ensure_site_settings(site, legal_pages):
         terms_page=legal_pages["terms"],
         privacy_page=legal_pages["privacy"],
     )
-    fill_empty(CookieConsentSettings.for_site(site), policy_page=legal_pages["cookies"])
+    banner = CookieConsentSettings.for_site(site)
+    if banner.policy_page_id is None:
+        # The banner's policy version starts as the Cookie Policy's own label; from then on
+        # editors bump it when they publish a changed policy.
+        banner.policy_page, banner.policy_version = legal_pages["cookies"], LEGAL_VERSION
+        banner.save()
 
 
 def fill_empty(instance, **values):
@@ -437,141 +444,193 @@ def poster_font(size):
 
 
 # --- Legal pages' demo text ----------------------------------------------------------------
-# Plausible starting text for editors to review with a lawyer; it describes what this site
-# actually does (SumUp for cards, tickets by e-mail, only necessary cookies).
+# Starting text for editors to review with a lawyer. It describes what this site really does:
+# what the checkout records, the retention job, the processors, the cookies it sets. Figures
+# that are settings (the hold, the retention period) are read from them when the pages are made.
 
-TERMS_OF_SERVICE = """
+STARTER_NOTE = (
+    "<p><b>Starter text — to be reviewed by a lawyer before launch.</b> It describes what this "
+    "website does today; check it against your own business before publishing.</p>"
+)
+LEGAL_VERSION = "2026-12"
+
+
+def retention_days() -> int:
+    """How long personal data is kept after the event (the privacy work's setting, 730 days by
+    default, which the anonymising job applies)."""
+    return settings.PERSONAL_DATA_RETENTION_DAYS
+
+
+def terms_of_service() -> str:
+    return f"""{STARTER_NOTE}
 <h2>Who we are</h2>
-<p>Jersey Events (“we”, “us”) sells tickets on behalf of the organisers of the events listed on
-this site. The organiser named on each event page is responsible for the event itself; we are
-responsible for selling and delivering your tickets.</p>
+<p>Jersey Events (“we”, “us”) is an events company in Jersey, Channel Islands. We sell tickets on
+behalf of the organisers of the events listed on this site. The organiser named on each event
+page is responsible for the event itself; we are responsible for selling and delivering your
+tickets. These terms are version {LEGAL_VERSION}: when you tick “I accept the Terms of Service”
+at the checkout, your order records this version and its exact wording.</p>
 <h2>Buying tickets</h2>
 <ul>
 <li>Prices are shown in pounds sterling and include any booking fee. The total you see before
 you pay is the total you are charged.</li>
-<li>When you start a checkout we hold your tickets for 15 minutes. If payment is not completed
-in that time the hold ends and the tickets go back on sale.</li>
-<li>Your order is confirmed when our payment provider, SumUp, confirms the payment. We then
-e-mail your tickets, each with its own QR code. Keep the e-mail: the code is your ticket.</li>
-<li>We may limit how many tickets one person or household can buy for an event, and we may
-cancel orders that break those limits or that we reasonably believe are fraudulent or bought
-for resale; any payment for a cancelled order is refunded in full.</li>
+<li>When you start a checkout we hold your tickets for {settings.ORDER_HOLD_MINUTES} minutes. If
+payment is not completed in that time the hold ends and the tickets go back on sale.</li>
+<li>You pay on the secure payment page of our payment provider, SumUp. Your order is confirmed
+when SumUp confirms the payment to us. We then e-mail your tickets, each with its own QR code.
+Keep the e-mail: the code is your ticket.</li>
+<li>We limit how many tickets one buyer, one e-mail address and one internet connection can buy
+for an event, and we may cancel orders that break those limits or that we reasonably believe are
+fraudulent or bought for resale; any payment for a cancelled order is refunded in full.</li>
 </ul>
 <h2>At the venue</h2>
 <p>Each ticket admits one person once. Its QR code is checked at the door; a ticket that has
 already been scanned will not be accepted again, so do not share images of your tickets. Venues
-may refuse entry or ask you to leave for safety reasons and may apply their own conditions
-(age limits, bag searches).</p>
+may refuse entry or ask you to leave for safety reasons and may apply their own conditions (age
+limits, bag searches).</p>
 <h2>Refunds, changes and cancellations</h2>
 <ul>
-<li>Tickets cannot be exchanged or refunded unless the event is cancelled, moved to another
-date or venue, or materially changed, or the law gives you that right.</li>
-<li>If an event is cancelled we refund the full price of your tickets to the card you paid
-with, normally within 14 days. If it is rescheduled your tickets remain valid, or you can ask
-for a refund within 14 days of our announcement.</li>
-<li>Because tickets are for a leisure event on a specific date, the 14-day cancellation
-period for distance contracts does not apply to them.</li>
+<li>Tickets cannot be exchanged or refunded unless the event is cancelled, moved to another date
+or venue, or materially changed, or the law gives you that right.</li>
+<li>If an event is cancelled we refund the full price of your tickets to the card you paid with,
+normally within 14 days; you receive an e-mail when we do. If it is rescheduled your tickets
+remain valid, or you can ask for a refund within 14 days of our announcement.</li>
+<li>If a payment reaches us after your hold ended and the tickets are gone, or you pay twice for
+one order, we refund that payment automatically and tell you by e-mail.</li>
+<li>Because tickets are for a leisure event on a specific date, the 14-day cancellation period
+for distance contracts does not apply to them.</li>
 </ul>
+<h2>Your personal data</h2>
+<p>How we use your details is explained in our <a href="/privacy/">Privacy Policy</a>, and the
+cookies this site sets in our <a href="/cookies/">Cookie Policy</a>.</p>
 <h2>Liability</h2>
 <p>Nothing in these terms limits our liability for death or personal injury caused by our
 negligence, for fraud, or for anything else that cannot be limited by law. Otherwise our
 liability to you is limited to the price you paid for your tickets.</p>
+<h2>Changes to these terms</h2>
+<p>When we change these terms we publish them with a new version label. The version you accepted
+with an order stays the one that applies to that order.</p>
 <h2>Law</h2>
 <p>These terms are governed by the law of the Island of Jersey, and the courts of Jersey have
 jurisdiction. Questions? Write to <a href="mailto:hello@jerseyevents.je">hello@jerseyevents.je</a>.</p>
 """
 
-PRIVACY_POLICY = """
-<p>Jersey Events is the controller of the personal data described here and is registered with
-the Jersey Office of the Information Commissioner. We process personal data under the Data
-Protection (Jersey) Law 2018 and, where they apply, the EU and UK GDPR.</p>
-<h2>What we collect</h2>
+
+def privacy_policy() -> str:
+    days = retention_days()
+    return f"""{STARTER_NOTE}
+<p>Jersey Events is the controller of the personal data described here. We process personal data
+under the Data Protection (Jersey) Law 2018 and, where they apply, the UK and EU GDPR. This is
+version {LEGAL_VERSION} of this policy.</p>
+<h2>What we collect at the checkout</h2>
 <ul>
-<li><b>Your name and e-mail address</b>, when you buy tickets.</li>
-<li><b>Your order</b>: the event, ticket types, amounts, dates and its reference.</li>
-<li><b>Your IP address and browser (user agent)</b>, recorded with your order.</li>
-<li><b>Payment details</b> are entered on SumUp's secure payment page. We never see or store
-your card number; SumUp tells us whether the payment succeeded and gives us a transaction
+<li><b>Your name and e-mail address</b>, to issue and send your tickets.</li>
+<li><b>Your order</b>: the event, ticket types, amounts, dates, its reference and the version of
+the Terms of Service you accepted.</li>
+<li><b>Your IP address and your browser's user agent</b> (the name and version it sends). We use
+them only to stop fraud and touting: they let us limit how many tickets one connection can buy
+and notice automated buying.</li>
+<li><b>Payment details</b> are entered on SumUp's secure payment page. We never see or store your
+card number; SumUp tells us whether the payment succeeded and gives us a transaction
 reference.</li>
 </ul>
 <h2>Why we use it</h2>
 <ul>
 <li>To sell and deliver your tickets and let you into the event (performing our contract with
 you).</li>
-<li>To tell you about changes to or cancellation of an event you have tickets for (contract).</li>
-<li>To prevent fraud, ticket touting and abuse of the site, which is why we record IP address
-and browser with each order (our legitimate interest in a safe, fair ticket sale).</li>
+<li>To tell you about changes to, cancellation of, or refunds for an event you have tickets for
+(contract).</li>
+<li>To prevent fraud, ticket touting and abuse of the site, which is why we record IP address and
+browser with each order (our legitimate interest in a safe, fair ticket sale).</li>
 <li>To keep accounting records (a legal obligation).</li>
 </ul>
-<p>We do not sell your data, we do not use it for advertising, and we send no marketing
-unless you have separately asked for it.</p>
-<h2>Who else sees it</h2>
-<p>Our processors, under contract and only to provide their service to us: SumUp (card
-payments), our e-mail delivery provider (sending your tickets), our hosting provider, and our
-error-monitoring service (which receives no names, e-mail or IP addresses). When the site's
-CAPTCHA is switched on, Google reCAPTCHA checks that a person, not a bot, is buying. The
-organiser of your event receives attendance numbers, not your details, unless you agree
-otherwise. Some of these providers may process data outside Jersey, the UK and the EEA; where
-they do, they are covered by adequacy decisions or standard contractual clauses.</p>
+<p>We do not sell your data, we do not use it for advertising, and we send no marketing.</p>
+<h2>Who else processes it</h2>
+<p>Our processors, under contract and only to provide their service to us:</p>
+<ul>
+<li><b>SumUp</b>, our payment provider, which takes your card payment and any refund.</li>
+<li><b>Our e-mail delivery provider</b> (SendGrid or Mailgun), which sends your tickets and any
+notice about your order.</li>
+<li><b>Sentry</b>, which receives reports of errors on the site. We remove names, e-mail
+addresses, order links and ticket codes from those reports before they leave our servers.</li>
+<li><b>Our hosting provider</b>, whose servers run the site and its database.</li>
+<li>When the checkout's CAPTCHA is switched on, <b>Google reCAPTCHA</b> checks that a person, not
+a program, is buying.</li>
+</ul>
+<p>The organiser of your event receives attendance numbers, not your details. Some of these
+providers may process data outside Jersey, the UK and the EEA; where they do, they are covered by
+adequacy decisions or standard contractual clauses.</p>
 <h2>How long we keep it</h2>
 <ul>
-<li>Orders and payment records: ten years, as Jersey company law requires for accounting
-records. If you ask us to erase your data we remove your name, e-mail, IP address and browser
-from them and keep only the anonymous financial record.</li>
-<li>IP address and browser: kept with the order to prevent fraud, and removed when you ask us
-to erase your data.</li>
+<li>Your name, e-mail address, IP address and browser are removed from an order {days} days
+after its event, automatically. What remains is the anonymous financial record (amounts, dates,
+references), which accounting law requires us to keep.</li>
 <li>E-mails we send you: we keep a record that a message was sent, not its content.</li>
+<li>Error reports and logs never contain your name, e-mail address or order links.</li>
 </ul>
 <h2>Your rights</h2>
 <p>You can ask us for a copy of your data, to correct it, to erase it, to restrict or object to
-how we use it, and to receive it in a portable format. Make a request by e-mail to the
-address below; we confirm it is you by writing to the address on the order, and
-we answer within four weeks. You may also complain to the Jersey Office of the Information
-Commissioner (<a href="https://jerseyoic.org">jerseyoic.org</a>).</p>
-<p>To ask for a copy of your data or for its erasure online, use the
-<a href="/legal/data-request/">Your data</a> page: we e-mail a link to your address to check
-that the request is yours.</p>
+how we use it, and to receive it in a portable format. Ask for a copy or for erasure on our
+<a href="/legal/data-request/">Your data</a> page: we e-mail a link to the address you give, to
+confirm the request is yours, and answer within one month. For anything else, write to us at the
+address below.</p>
+<p>If you are unhappy with how we handle your data you may complain to the island's regulator,
+the Jersey Data Protection Authority, through its office, the
+Jersey Office of the Information Commissioner (JOIC): <a href="https://jerseyoic.org">jerseyoic.org</a>.</p>
+<h2>Refunds</h2>
+<p>When and how we refund tickets is set out in our <a href="/terms/">Terms of Service</a>.</p>
+<h2>Cookies</h2>
+<p>See our <a href="/cookies/">Cookie Policy</a>.</p>
 <h2>Contact</h2>
 <p>Data protection questions: <a href="mailto:privacy@jerseyevents.je">privacy@jerseyevents.je</a>,
 or write to Jersey Events, St Helier, Jersey.</p>
 """
 
-COOKIE_POLICY = """
-<p>This site sets only the cookies it needs to work. It uses no advertising or analytics
-cookies.</p>
+
+def cookie_policy() -> str:
+    return f"""{STARTER_NOTE}
+<p>This is version {LEGAL_VERSION} of our Cookie Policy. This site sets only the cookies it needs
+to work. It uses no advertising cookies, and no analytics cookies unless you accept them in our
+cookie banner.</p>
 <h2>Cookies we set</h2>
 <ul>
-<li><b>csrftoken</b>: protects the forms on this site (checkout included) against forgery.
-Strictly necessary; kept for up to a year.</li>
-<li><b>sessionid</b>: keeps staff signed in to the site's admin, and may hold a short message
-shown to you after a form. Strictly necessary; kept for up to two weeks.</li>
-<li><b>messages</b>: carries a one-off notice (for example “your order has expired”) to the next
-page you see. Strictly necessary; deleted when read.</li>
-<li><b>cookie_consent</b>: remembers your choice in the cookie banner so we do not ask again.
-Kept for a year.</li>
+<li><b>{settings.CSRF_COOKIE_NAME}</b>: protects the forms on this site (the checkout included)
+against forgery. Strictly necessary; kept for up to a year.</li>
+<li><b>{settings.SESSION_COOKIE_NAME}</b>: keeps staff signed in to the site's admin. Strictly
+necessary; kept for up to two weeks. Buyers do not need an account, and are not given one.</li>
+<li><b>messages</b>: carries a one-off notice to the next page you see. Strictly necessary;
+deleted when read.</li>
+<li><b>cookie_consent</b>: remembers your answer to our cookie banner, and the version of this
+policy you answered for, so we do not ask again. Strictly necessary; kept for a year.</li>
 </ul>
+<h2>Optional cookies</h2>
+<p>If we start using analytics, our cookie banner will ask you first, with an “Accept analytics”
+and a “Reject non-essential” button, and we will list those cookies here. Nothing optional is set
+or run unless you accept. When this policy changes we give it a new version and ask you again.</p>
 <h2>Third-party cookies</h2>
-<p>When our CAPTCHA is switched on, Google reCAPTCHA on the checkout form may set its own
-cookies to tell people from bots; see Google's privacy policy. SumUp's payment page, where you
-enter your card, is on SumUp's own site and its cookies are governed by SumUp's policy.</p>
+<p>When our CAPTCHA is switched on, Google reCAPTCHA on the checkout form may set its own cookies
+to tell people from bots; see Google's privacy policy. SumUp's payment page, where you enter your
+card, is on SumUp's own site and its cookies are governed by SumUp's policy.</p>
 <h2>Your choices</h2>
-<p>You can delete or block cookies in your browser settings. If you block the strictly
-necessary cookies, checkout will not work. You can change your banner choice at any time by
-deleting the cookie_consent cookie.</p>
+<p>You can change your answer at any time on our <a href="/legal/cookies/">Cookie settings</a> page
+(linked at the foot of every page). You can also delete or block cookies in your browser; if you
+block the strictly necessary ones, the checkout will not work.</p>
 """
 
-LEGAL_PAGES = (
-    (
-        "Terms of Service",
-        "terms",
-        "The terms that apply when you buy tickets from Jersey Events.",
-        TERMS_OF_SERVICE,
-    ),
-    (
-        "Privacy Policy",
-        "privacy",
-        "What personal data we collect, why, how long we keep it, and your rights.",
-        PRIVACY_POLICY,
-    ),
-    ("Cookie Policy", "cookies", "The cookies this site sets and why.", COOKIE_POLICY),
-)
+
+def legal_pages():
+    """(title, slug, intro, body) of each legal page, written when the demo makes the page."""
+    return (
+        (
+            "Terms of Service",
+            "terms",
+            "The terms that apply when you buy tickets from Jersey Events.",
+            terms_of_service(),
+        ),
+        (
+            "Privacy Policy",
+            "privacy",
+            "What personal data we collect, why, how long we keep it, and your rights.",
+            privacy_policy(),
+        ),
+        ("Cookie Policy", "cookies", "The cookies this site sets and why.", cookie_policy()),
+    )
