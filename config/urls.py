@@ -10,7 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
 from core.admin import content_tools_for_editors
-from ticketing.admin.door import StaffHomeView
+from ticketing.admin.dashboard import StaffHomeView
 
 # /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
 # host validation (config/middleware.py).

@@ -153,3 +153,20 @@ def scanner_in_menu(client) -> bool:
 def test_the_menu_shows_the_scanner_to_those_who_may_use_it(client, role):
     may_check_in = role in ("box_office", "door_staff", "superuser")
     assert scanner_in_menu(signed_in(make_member(role), client)) is may_check_in
+
+
+def test_the_dashboard_counts_only_what_each_role_may_open(records, client):
+    """The box office is not sent to the payment mismatches that finance resolves."""
+    mismatches_url = reverse("ticketing_reconciliationmismatch_modeladmin_index")
+    finance = signed_in(make_member("finance"), client).get(reverse("wagtailadmin_home")).content.decode()
+    assert "1 open payment mismatch" in finance and mismatches_url in finance
+    box_office = (
+        signed_in(make_member("box_office"), client).get(reverse("wagtailadmin_home")).content.decode()
+    )
+    assert "payment mismatch" not in box_office and mismatches_url not in box_office
+
+
+@pytest.mark.parametrize("role, offered", [("editors", True), ("box_office", False), ("finance", False)])
+def test_the_dashboards_page_search_is_offered_only_to_those_who_edit_pages(client, role, offered):
+    home = signed_in(make_member(role), client).get(reverse("wagtailadmin_home")).content.decode()
+    assert ('role="search"' in home and 'name="q"' in home) is offered

@@ -1,14 +1,12 @@
-"""The door scanner in the admin: a menu entry for staff who may check tickets in, and the
-landing page of those whose only job that is.
+"""The door scanner in the admin: a menu entry for staff who may check tickets in, and who
+counts as door staff only (they land on the scanner: `ticketing.admin.dashboard`).
 
 The scanner itself is `/tickets/check-in/` (`ticketing.ticket_views`): a page made for a phone
 at the door, outside the admin's layout.
 """
 
-from django.shortcuts import redirect
 from django.urls import reverse
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.home import HomeView
 
 from ticketing.checkin import CHECK_IN_PERMISSION
 
@@ -27,21 +25,8 @@ def only_checks_tickets_in(user) -> bool:
     return user.get_all_permissions() <= DOOR_ONLY
 
 
-class StaffHomeView(HomeView):
-    """Wagtail's dashboard, except for door staff, who are sent straight on to the scanner.
-
-    The dashboard would only offer them an empty page and a menu with one entry: after signing
-    in they land where they work. Mounted in place of Wagtail's home in `config/urls.py`.
-    """
-
-    def get(self, request, *args, **kwargs):
-        if only_checks_tickets_in(request.user):
-            return redirect("ticketing:check-in")
-        return super().get(request, *args, **kwargs)
-
-
 class ScannerMenuItem(MenuItem):
-    """ "Check-in scanner" in the admin menu, for staff who may use it; hidden from the others."""
+    """The admin menu's "Check-in scanner", for staff who may use it; hidden from the others."""
 
     def __init__(self):
         super().__init__(
