@@ -9,12 +9,11 @@ from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
-from wagtail.admin.models import EditingSession
 from wagtail.blocks import Block
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
-from wagtail.models import Collection, Site, Task, UploadedFile, Workflow
+from wagtail.models import Collection, Site, Task, Workflow
 
 from legal.models import DataRequest
 from tests.factories import make_event, make_event_page, make_paid_order, make_refund, make_staff, signed_in
@@ -118,12 +117,6 @@ def records(db):
         "image": image,
         "document": document,
         "collection": collection,
-        "uploaded_file": UploadedFile.objects.create(
-            file=ContentFile(b"upload", name="upload.txt"), uploaded_by_user=owner
-        ),
-        "editing_session": EditingSession.objects.create(
-            user=owner, content_object=page, last_seen_at=timezone.now()
-        ),
         "user": owner,
         "group": Group.objects.get(name="Door staff"),
         "site": Site.objects.get(is_default_site=True),
