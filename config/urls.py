@@ -1,12 +1,16 @@
 from django.apps import apps
 from django.conf import settings
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
+from core.admin import content_tools_for_editors
+from ticketing.admin.dashboard import StaffHomeView
 
 # /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
 # host validation (config/middleware.py).
@@ -19,7 +23,11 @@ urlpatterns = [
         "admin/settings/home/sitesettings/<int:site_pk>/",
         RedirectView.as_view(url="/admin/settings/core/sitesettings/%(site_pk)s/"),
     ),
-    path("admin/", include(wagtailadmin_urls)),
+    # The admin's home, as Wagtail's but sending door staff on to the scanner; guarded as
+    # Wagtail guards its own (signed in, with admin access; never cached).
+    path("admin/", never_cache(require_admin_access(StaffHomeView.as_view())), name="wagtailadmin_home"),
+    # Wagtail's own admin, its content tools kept for the staff who edit content.
+    path("admin/", include(content_tools_for_editors(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),
     path("legal/", include("legal.urls")),

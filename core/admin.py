@@ -1,7 +1,8 @@
 """Building blocks for the site's Wagtail admin, shared by every app's menu.
 
-Who may open which admin page, a read-only listing, the base of a staff action on one record,
-and how money reads in a list column or on an inspect page (as everywhere: `core.money`).
+Who may open which admin page (Wagtail's content tools included), a read-only listing, the base
+of a staff action on one record, and how money reads in a list column or on an inspect page (as
+everywhere: `core.money`).
 Nothing here knows about tickets, pages or privacy: the apps import this module, never the
 other way round.
 
@@ -10,16 +11,22 @@ installed. That is harmless: this module only defines classes and registers noth
 """
 
 from decimal import Decimal
+from functools import wraps
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, reverse
 from django.utils.text import capfirst
 from django.views.generic import FormView
+from wagtail.admin.auth import permission_denied
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page
+from wagtail.permissions import policy_registry
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
-from wagtail_modeladmin.views import InspectView
+from wagtail_modeladmin.views import HistoryView, InspectView
 
 from core.money import format_money
 
@@ -70,6 +77,78 @@ def _follow(record, dotted_path: str) -> str:
 
 # --- Who may see and change what --------------------------------------------------------------
 
+# Wagtail's tools for editing the site's content, by URL name: the page explorer and editor,
+# images, documents and their collections, the choosers, tags, embeds, block previews, bulk
+# actions, the content reports, and the admin API behind the explorer. Wagtail opens several of
+# them to anyone who may sign in (the page chooser and the API list every page, drafts
+# included; the site history lists the audit log of every model the user holds any permission
+# on: door staff, holding "check in" on orders, would read every order's refunds); here they
+# are for staff who edit content.
+CONTENT_TOOLS = (
+    "wagtailadmin_explore",
+    "wagtailadmin_pages:",
+    "wagtailadmin_choose_page",
+    "wagtailadmin_api:",
+    "wagtailadmin_tag_",
+    "wagtailadmin_block_preview",
+    "wagtailadmin_reports:",
+    "wagtailadmin_collections:",
+    "wagtailadmin_editing_sessions:",
+    "wagtailadmin_workflows:task_chooser",
+    "wagtailadmin_workflows:task_chosen",
+    "wagtail_bulk_action",
+    "wagtailembeds:",
+    "wagtailimages:",
+    "wagtailimages_chooser:",
+    "wagtaildocs:",
+    "wagtaildocs_chooser:",
+)
+CONTENT_ACTIONS = {
+    Page: ["add", "change", "publish", "bulk_delete", "lock", "unlock"],
+    get_image_model(): ["add", "change", "choose"],
+    get_document_model(): ["add", "change", "choose"],
+}
+
+
+def edits_content(user) -> bool:
+    """Whether `user` works on the site's content: any page, image or document permission."""
+    if user.is_superuser:
+        return True
+    return any(
+        policy_registry.get_by_type(model).user_has_any_permission(user, actions)
+        for model, actions in CONTENT_ACTIONS.items()
+    )
+
+
+def content_tools_for_editors(urlpatterns, namespace=""):
+    """Refuse Wagtail's content tools (CONTENT_TOOLS) to staff who do not edit content.
+
+    Wraps the matching views of `urlpatterns` (the admin's, with every hook's) in place and
+    returns them, for `config/urls.py`. The refusal is Wagtail's own (back to the dashboard,
+    saying so; a 403 to scripts); signing in is still Wagtail's to ask for.
+    """
+    for entry in urlpatterns:
+        if isinstance(entry, URLResolver):
+            content_tools_for_editors(
+                entry.url_patterns, ":".join(filter(None, (namespace, entry.namespace)))
+            )
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            if name.startswith(CONTENT_TOOLS):
+                entry.callback = _for_content_editors(entry.callback)
+    return urlpatterns
+
+
+def _for_content_editors(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and user.has_perm("wagtailadmin.access_admin") and not edits_content(user):
+            return permission_denied(request)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
 
 class StaffPermissionHelper(PermissionHelper):
     """Only a model's standard permissions open its admin pages.
@@ -106,7 +185,25 @@ class NoCreateOrDeletePermissionHelper(ReadOnlyPermissionHelper):
         return PermissionHelper.user_can_edit_obj(self, user, obj)
 
 
-class ReadOnlyAdmin(ModelAdmin):
+class PermissionCheckedHistoryView(HistoryView):
+    """A record's history (its audit log) for staff who may list such records, and nobody else.
+
+    wagtail-modeladmin's own history view checks no permission at all: anyone who may sign in
+    could read who refunded or resent which order by typing its URL.
+    """
+
+    def check_action_permitted(self, user):
+        return self.permission_helper.user_can_list(user)
+
+
+class StaffModelAdmin(ModelAdmin):
+    """The base of every ModelAdmin of the site: standard permissions open its pages, its history too."""
+
+    permission_helper_class = StaffPermissionHelper
+    history_view_class = PermissionCheckedHistoryView
+
+
+class ReadOnlyAdmin(StaffModelAdmin):
     """A listing of records that are evidence rather than documents: list and inspect only.
 
     Amounts on the inspect page read with their currency once named in `money_fields` (see

@@ -25,6 +25,9 @@ from ticketing.models import Event, Order, Refund, Ticket
 
 MAX_INPUT_LENGTH = 200
 
+# Who may use the scanner: the door staff group, the box office, superusers.
+CHECK_IN_PERMISSION = "ticketing.check_in_ticket"
+
 
 class Verdict:
     """What a scan decides about a ticket (the `outcome` of a CheckInResult)."""

@@ -333,7 +333,12 @@ class Order(GuardedColumnsModel):
             models.Index(fields=["event", "client_key"]),
             models.Index(fields=["event", "email_key"]),
         ]
-        permissions = [("check_in_ticket", "Can check in tickets at the door")]
+        permissions = [
+            ("check_in_ticket", "Can check in tickets at the door"),
+            # Its own permission, not "change order": the box office resends (correcting the
+            # address in the resend form) without being able to edit orders.
+            ("resend_tickets", "Can e-mail an order's tickets again"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -665,8 +670,13 @@ class ReconciliationMismatch(models.Model):
         verbose_name = "payment mismatch"
         verbose_name_plural = "payment mismatches"
         # Permissions belong to a model in Django; refunding is grouped here with the other
-        # money-review work of this app, as `ticketing.refund_order`.
-        permissions = [("refund_order", "Can refund orders through SumUp")]
+        # money-review work of this app, as `ticketing.refund_order`. Resolving is its own
+        # permission rather than "change payment mismatch": nobody edits one, they record
+        # what was done about it.
+        permissions = [
+            ("refund_order", "Can refund orders through SumUp"),
+            ("resolve_mismatch", "Can mark payment mismatches resolved"),
+        ]
 
     def __str__(self):
         subject = self.order.reference if self.order_id else (self.transaction_code or self.transaction_id)

@@ -18,8 +18,6 @@ from ticketing import checkin
 from ticketing.models import Event, Order
 from ticketing.tickets import ticket_cards
 
-CHECK_IN_PERMISSION = "ticketing.check_in_ticket"
-
 
 @require_GET
 @never_cache
@@ -47,7 +45,7 @@ def check_in_staff_only(view):
     def guarded(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("wagtailadmin_login"))
-        if not request.user.has_perm(CHECK_IN_PERMISSION):
+        if not request.user.has_perm(checkin.CHECK_IN_PERMISSION):
             raise PermissionDenied("Checking in tickets needs the check-in permission.")
         return view(request, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from wagtail_modeladmin.options import modeladmin_register
 
 from ticketing import checkout, delivery
 from ticketing.admin.dashboard import PaymentAttentionPanel
+from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
 from ticketing.admin.mismatches import ReconciliationMismatchAdmin, ResolveMismatchView
 from ticketing.admin.refunds import RefundOrderView
@@ -21,6 +22,11 @@ from ticketing.payments import reconcile, refunds
 # The "Ticketing" menu, then "Payment mismatches" beside it.
 modeladmin_register(TicketingGroup)
 modeladmin_register(ReconciliationMismatchAdmin)
+
+
+@hooks.register("register_admin_menu_item")
+def register_scanner_menu_item():
+    return ScannerMenuItem()
 
 
 @hooks.register("register_admin_urls")

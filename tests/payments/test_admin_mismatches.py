@@ -24,7 +24,7 @@ def mismatch(buyer, event, sumup_sandbox):
 
 @pytest.fixture
 def reviewer():
-    codenames = ["access_admin", "view_order", "view_reconciliationmismatch", "change_reconciliationmismatch"]
+    codenames = ["access_admin", "view_order", "view_reconciliationmismatch", "resolve_mismatch"]
     return signed_in(make_staff("reviewer", *codenames))
 
 

@@ -9,7 +9,8 @@ One module a screen, each complete where it is defined (its forms, buttons, perm
 * `emails` - the ticket e-mails, queued, sent, retrying or failed;
 * `jobs` - the worker's scheduled jobs;
 * `mismatches` - payment mismatches, and marking one resolved;
-* `dashboard` - the panel on the admin's home page;
+* `dashboard` - the admin's home page (door staff sent on to the scanner) and its payments panel;
+* `door` - the scanner in the admin menu, and who counts as door staff only;
 * `menu` - the "Ticketing" menu group.
 
 Nothing in this package registers anything: importing it only defines classes. The one place

@@ -3,8 +3,8 @@
 from django.db import transaction
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail_modeladmin.options import ModelAdmin
 
+from core.admin import StaffModelAdmin
 from ticketing import catalogue
 from ticketing.models import Event
 
@@ -47,7 +47,7 @@ class EventForm(WagtailAdminModelForm):
             return super().save(commit=commit)
 
 
-class EventAdmin(ModelAdmin):
+class EventAdmin(StaffModelAdmin):
     model = Event
     menu_label = "Events"
     menu_icon = "date"

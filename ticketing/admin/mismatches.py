@@ -11,14 +11,19 @@ from django.contrib.admin import SimpleListFilter
 from django.shortcuts import redirect
 from django.urls import reverse
 from wagtail_modeladmin.helpers import ButtonHelper
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from core.admin import MoneyInspectView, ObjectActionView, ReadOnlyPermissionHelper, money
+from core.admin import (
+    MoneyInspectView,
+    ObjectActionView,
+    ReadOnlyPermissionHelper,
+    StaffModelAdmin,
+    money,
+)
 from ticketing.models import ReconciliationMismatch
 from ticketing.payments import reconcile
 
-RESOLVE_PERMISSION = "ticketing.change_reconciliationmismatch"
+RESOLVE_PERMISSION = "ticketing.resolve_mismatch"
 
 
 def resolve_url(mismatch):
@@ -66,7 +71,7 @@ class OpenFilter(SimpleListFilter):
         return queryset
 
 
-class ReconciliationMismatchAdmin(ModelAdmin):
+class ReconciliationMismatchAdmin(StaffModelAdmin):
     model = ReconciliationMismatch
     menu_label = "Payment mismatches"
     menu_icon = "warning"

@@ -4,10 +4,15 @@ from django.db.models import Prefetch
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import ButtonHelper
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from core.admin import MoneyInspectView, NoCreateOrDeletePermissionHelper, ReadOnlyAdmin, money
+from core.admin import (
+    MoneyInspectView,
+    NoCreateOrDeletePermissionHelper,
+    ReadOnlyAdmin,
+    StaffModelAdmin,
+    money,
+)
 from ticketing.admin.refunds import REFUND_PERMISSION, refund_url
 from ticketing.admin.resend import RESEND_PERMISSION, resend_url
 from ticketing.models import Order, Refund, Ticket
@@ -79,7 +84,7 @@ class OrderInspectView(MoneyInspectView):
         )
 
 
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(StaffModelAdmin):
     model = Order
     menu_label = "Orders"
     menu_icon = "list-ul"

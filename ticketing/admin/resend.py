@@ -1,4 +1,5 @@
-"""Resending an order's tickets, for staff who may correct the buyer's address."""
+"""Resending an order's tickets (permission `ticketing.resend_tickets`), to a corrected address
+if the first went astray: the box office does this without being able to edit orders."""
 
 from django import forms
 from django.contrib import messages
@@ -9,7 +10,7 @@ from ticketing import delivery
 from ticketing.admin.actions import OrderActionView
 from ticketing.models import BuyerEmail, Order
 
-RESEND_PERMISSION = "ticketing.change_order"  # whoever may correct the buyer's address may resend
+RESEND_PERMISSION = "ticketing.resend_tickets"
 
 
 def resend_url(order):
