@@ -17,7 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Value, When
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import ModelLogEntry
@@ -129,6 +132,9 @@ class OverdueFilter(SimpleListFilter):
 class DataRequestInspectView(InspectView):
     """The request, and what staff did with it (its audit log), newest first."""
 
+    def get_field_label(self, field_name, field=None):
+        return capfirst(super().get_field_label(field_name, field))
+
     def get_field_display_value(self, field_name, field=None):
         if field_name == "email" and not self.instance.email:
             return "(erased with the person's data)"
@@ -215,12 +221,13 @@ class DataRequestAdmin(ModelAdmin):
     create_view_class = RecordRequestView
     index_template_name = "legal/admin/datarequest_index.html"
     inspect_template_name = "legal/admin/datarequest_inspect.html"
-    list_display = ("title", "kind", "status", "created_at", "due_on", "deadline", "handled_by")
+    list_display = ("title", "kind", "status", "received", "due_on", "deadline", "handled_by")
     list_display_add_buttons = "title"
     list_filter = ("kind", "status", OverdueFilter)
     list_select_related = ("handled_by",)
     search_fields = ("email",)
     list_per_page = 50
+    index_view_extra_css = inspect_view_extra_css = ["css/privacy-admin.css"]
     inspect_view_fields = (
         "kind",
         "status",
@@ -258,15 +265,21 @@ class DataRequestAdmin(ModelAdmin):
         return ("open_first", "open_due", "-created_at")
 
     def title(self, obj):
-        return str(obj)
+        return f"Request #{obj.pk}"  # its kind has a column of its own
 
     title.short_description = "Request"
+
+    def received(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "j M Y")
+
+    received.short_description = "Received"
+    received.admin_order_field = "created_at"
 
     def deadline(self, obj):
         words = deadline_words(obj)
         if not words:
             return ""
-        tone = "w-status--primary" if obj.is_overdue else "w-status--label"
+        tone = "deadline--overdue" if obj.is_overdue else "deadline--soon"
         return format_html('<span class="w-status {}">{}</span>', tone, words)
 
     deadline.short_description = "Deadline"

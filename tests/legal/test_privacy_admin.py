@@ -141,7 +141,7 @@ def test_the_list_puts_open_requests_first_by_due_date_with_deadline_tags(office
 
     page = html(officer.get(LIST_URL))
 
-    positions = [page.index(f"request #{r.pk}<") for r in (overdue, soon, later, answered)]
+    positions = [page.index(f"Request #{r.pk}<") for r in (overdue, soon, later, answered)]
     assert positions == sorted(positions)
     assert "Overdue by 2 days" in page and "Due in 3 days" in page
     assert page.count("Overdue by") == 1
@@ -157,11 +157,11 @@ def test_the_list_filters_overdue_and_kind_and_searches_by_address(officer):
     on_time = recorded("ontime@example.com", kind=DataRequest.Kind.EXPORT)
 
     only_overdue = html(officer.get(LIST_URL, {"due": "overdue"}))
-    assert f"request #{overdue.pk}<" in only_overdue and f"request #{on_time.pk}<" not in only_overdue
+    assert f"Request #{overdue.pk}<" in only_overdue and f"Request #{on_time.pk}<" not in only_overdue
     exports = html(officer.get(LIST_URL, {"kind__exact": "export"}))
-    assert f"request #{on_time.pk}<" in exports and f"request #{overdue.pk}<" not in exports
+    assert f"Request #{on_time.pk}<" in exports and f"Request #{overdue.pk}<" not in exports
     found = html(officer.get(LIST_URL, {"q": "ONTIME@"}))
-    assert f"request #{on_time.pk}<" in found and f"request #{overdue.pk}<" not in found
+    assert f"Request #{on_time.pk}<" in found and f"Request #{overdue.pk}<" not in found
 
 
 def count_queries(client, url):
