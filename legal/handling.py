@@ -227,7 +227,7 @@ def bulk_erase(requests, *, by) -> BulkErasure:
             erase(request, by=by)
         except privacy.DecisionNeeded:
             outcome.needs_decision.append(request)
-        except (CannotHandle, data_requests.NotOpen) as refused:
+        except (CannotHandle, data_requests.NotOpen, privacy.ErasureStopped) as refused:
             outcome.failed.append((request, str(refused) or "it was answered meanwhile"))
         else:
             outcome.erased.append(request)

@@ -36,7 +36,7 @@ class PersonalDataView(WagtailAdminTemplateMixin, TemplateView):
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(census=privacy.census(), **kwargs)
+        return super().get_context_data(census=privacy.census(), places=privacy.PERSONAL_DATA, **kwargs)
 
 
 class PersonalDataMenuItem(MenuItem):
