@@ -156,3 +156,26 @@ class DataRequest(models.Model):
     def days_left(self) -> int:
         """Days until the answer is due: 0 on the day itself, negative once overdue."""
         return (self.due_on - timezone.localdate()).days
+
+
+class ErasedPerson(models.Model):
+    """The erasure ledger: one row per person whose data was erased, by a hash of their address.
+
+    A backup restored after an erasure brings the person's details back; `manage.py
+    reapply_erasures` finds the orders and requests whose address hashes to a row here and
+    erases them again. The hash is keyed with ERASURE_LEDGER_SALT, so the ledger itself cannot
+    be read back into addresses by hashing a list of guesses (`legal.privacy.address_hash`).
+    """
+
+    address_hash = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+    # The last time reapply_erasures (or a repeated erasure) found and erased data again.
+    reapplied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name = "erased person"
+        verbose_name_plural = "erased people"
+
+    def __str__(self):
+        return f"Erasure of {timezone.localtime(self.erased_at):%d %b %Y %H:%M}"

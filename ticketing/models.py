@@ -304,6 +304,9 @@ class Order(GuardedColumnsModel):
     # While set and in the future, one payment attempt is opening a SumUp checkout for this
     # order (`ticketing.checkout.start_payment`): a second attempt waits its turn.
     payment_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the buyer's name, address and client details were erased (`legal.privacy`): the
+    # order itself stays, as the record accounting needs (amounts, dates, SumUp ids).
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

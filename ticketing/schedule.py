@@ -84,6 +84,8 @@ JOBS = (
     ),
     # Compare SumUp's transaction history with our payments (ticketing.payments.reconcile).
     PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.run_scheduled", every=timedelta(days=1)),
+    # Erase buyers' personal data once their event is PERSONAL_DATA_RETENTION_DAYS past (legal.privacy).
+    PeriodicJob("anonymise-old-orders", "legal.privacy.run_retention", every=timedelta(days=1)),
 )
 
 

@@ -238,6 +238,13 @@ WORKER_LATE_AFTER_MINUTES = env_int("WORKER_LATE_AFTER_MINUTES", 5)
 CHECKOUT_RATE_LIMIT = env_str("CHECKOUT_RATE_LIMIT", "10/m")
 # A data request's confirmation link (e-mailed to the address asked about) lasts this long.
 DATA_REQUEST_LINK_DAYS = env_int("DATA_REQUEST_LINK_DAYS", 7)
+# Buyers' names, addresses and client details are erased this many days after their event
+# (`legal.privacy.anonymise_old_orders`, daily): long enough for refunds, chargebacks and
+# disputes; the orders themselves (amounts, dates, references) stay for the accounts.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 730)
+# The key of the erasure ledger's address hashes. Unset: derived from SECRET_KEY (dev, tests);
+# production requires its own, so that rotating SECRET_KEY never orphans the ledger.
+ERASURE_LEDGER_SALT = env_str("ERASURE_LEDGER_SALT")
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
