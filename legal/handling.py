@@ -64,6 +64,12 @@ def check_can_act(request: DataRequest) -> None:
         raise CannotHandle(f"{request} no longer has an address: the person's data was already erased.")
 
 
+def as_it_is_now(request: DataRequest) -> DataRequest:
+    """The request reloaded: another member of staff may have answered it since the page was
+    shown, and a person's data is not erased for a request that is already closed."""
+    return DataRequest.objects.get(pk=request.pk)
+
+
 # --- Recording a request that reached staff ----------------------------------------------------
 
 
@@ -125,6 +131,7 @@ def export(request: DataRequest, *, by) -> dict:
     Either way the export is written to the audit log, because a copy of someone's data left
     the system.
     """
+    request = as_it_is_now(request)
     check_can_act(request)
     exported = privacy.export_person(request.email)
     counts = held_counts(exported)
@@ -172,6 +179,7 @@ def erase(request: DataRequest, *, by, future_tickets: str | None = None):
     `privacy.DecisionNeeded` and nothing changes. When erasure stops (a refund SumUp refused)
     the request stays open and the error reaches the caller.
     """
+    request = as_it_is_now(request)
     check_can_erase(request)
     report = privacy.erase_person(request.email, future_tickets=future_tickets, by=by)
     with transaction.atomic():
