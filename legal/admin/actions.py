@@ -84,7 +84,7 @@ class ExportView(DataRequestActionView):
     def form_valid(self, form):
         try:
             exported = handling.export(self.data_request, by=self.request.user)
-        except data_requests.NotOpen:
+        except (data_requests.NotOpen, handling.CannotHandle):
             return self.answered_meanwhile()
         response = HttpResponse(
             json.dumps(exported, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
@@ -151,7 +151,7 @@ class EraseView(DataRequestActionView):
         except privacy.ErasureStopped as stopped:
             messages.error(self.request, f"Nothing was erased and the request is still open: {stopped}")
             return redirect(action_url(self.data_request, "erase"))
-        except data_requests.NotOpen:
+        except (data_requests.NotOpen, handling.CannotHandle):
             return self.answered_meanwhile()
         return self.back(messages.success, f"{self.data_request} completed: {report.summary()}.")
 
@@ -182,6 +182,6 @@ class RejectView(DataRequestActionView):
     def form_valid(self, form):
         try:
             handling.reject(self.data_request, by=self.request.user, reason=form.cleaned_data["reason"])
-        except data_requests.NotOpen:
+        except (data_requests.NotOpen, handling.CannotHandle):
             return self.answered_meanwhile()
         return self.back(messages.success, f"{self.data_request} rejected.")
