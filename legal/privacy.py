@@ -179,7 +179,7 @@ PERSONAL_DATA: tuple[Place, ...] = (
         "What staff wrote about the request stays; the person's name and address are cut out.",
     ),
     Place(
-        "django_tasks_db.DBTaskResult",
+        "django_tasks_database.DBTaskResult",
         ("args_kwargs", "return_value", "traceback", "exception_class_path"),
         How.DELETE_ROW,
         "Our tasks take ids and names only (ticketing.tasks), so a job row holds no address. Finished "
@@ -228,18 +228,26 @@ NOT_PERSONAL: tuple[NotPersonal, ...] = (
     NotPersonal("wagtailcore.Page", ("title", "draft_title", "seo_title"), "Editors' page titles."),
     NotPersonal("ticketing.Event", ("title", "venue"), "What is sold and where: a public place."),
     NotPersonal("ticketing.TicketType", ("name",), "A kind of ticket (Adult, Child)."),
-    NotPersonal("ticketing.ScheduledJob", ("name", "last_result"), "A periodic job's name and its counts."),
+    NotPersonal(
+        "ticketing.ScheduledJob",
+        ("name", "last_outcome", "last_result"),
+        "A periodic job's name, and its outcome in counts.",
+    ),
     NotPersonal(
         "ticketing.Order", ("risk_flags",), "Names of checks an order tripped, not data about anyone."
     ),
-    NotPersonal("ticketing.BuyerEmail", ("task_id",), "A job id."),
+    NotPersonal("ticketing.Order", ("personal_data_erased_at",), "When erasure happened: a date."),
+    NotPersonal("ticketing.BuyerEmail", ("task_id", "reason"), "A job id; why tickets were sent (a choice)."),
+    NotPersonal("ticketing.WebhookEvent", ("outcome",), "What we did with a delivery (a code word)."),
     NotPersonal(
         "core.SiteSettings",
-        ("site_name", "contact_email"),
-        "The business's own name and contact address, published on every page.",
+        ("site_name", "contact_email", "footer_links"),
+        "The business's own name, contact address and footer links, published on every page.",
     ),
+    NotPersonal("home.HomePage", ("hero_title",), "Editors' page content."),
+    NotPersonal("home.EventPage", ("body",), "Editors' page content."),
     NotPersonal(
-        "django_tasks_db.DBTaskResult",
+        "django_tasks_database.DBTaskResult",
         ("worker_ids", "queue_name", "backend_name", "task_path"),
         "Worker and queue bookkeeping.",
     ),
@@ -274,6 +282,21 @@ def normalise(email: str) -> str:
     how mail servers treat the domain and how virtually all treat the name.
     """
     return (email or "").strip().lower()
+
+
+# Mail's own limit on an address; nothing longer can be stored in an order.
+MAX_ADDRESS_LENGTH = 254
+
+
+def checked_address(email: str) -> str:
+    """The normalised address, or ValueError (with a message for staff) for one that cannot be
+    an address: empty, too long, or holding control characters (which PostgreSQL refuses)."""
+    address = normalise(email)
+    if not address:
+        raise ValueError("An e-mail address is needed.")
+    if len(address) > MAX_ADDRESS_LENGTH or not address.isprintable():
+        raise ValueError("That is not an e-mail address.")
+    return address
 
 
 def ledger_key() -> bytes:
@@ -313,7 +336,7 @@ def export_person(email: str) -> dict:
     Keys: `email`, `exported_at`, `orders` (each with its lines, tickets, payments, refunds and
     e-mails sent), `data_requests`, and `summary`, a few lines of plain text saying the same.
     """
-    address = normalise(email)
+    address = checked_address(email)
     orders = []
     queryset = (
         _orders_of(address)
@@ -467,6 +490,35 @@ def future_orders(email: str, now=None) -> list[Order]:
     )
 
 
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What erasing an address would touch, in counts and order references (no personal data)."""
+
+    orders: int
+    data_requests: int
+    # References of the orders with tickets for events still to come (`future_orders`).
+    future_references: tuple[str, ...]
+
+    def describe(self) -> str:
+        text = f"{_count(self.orders, 'order', 'orders')} and {_count(self.data_requests, 'data request', 'data requests')} would be anonymised"
+        if self.future_references:
+            text += (
+                f"; {_count(len(self.future_references), 'order holds', 'orders hold')} tickets for events "
+                f"still to come ({', '.join(self.future_references)}): keep them valid or refund them"
+            )
+        return text + "."
+
+
+def plan_erasure(email: str) -> ErasurePlan:
+    """What `erase_person(email)` would do, changing nothing. ValueError as erase_person."""
+    address = checked_address(email)
+    return ErasurePlan(
+        orders=_orders_of(address).count(),
+        data_requests=_requests_of(address).count(),
+        future_references=tuple(order.reference for order in future_orders(address)),
+    )
+
+
 class DecisionNeeded(Exception):
     """The person holds tickets for an event still to come: keep them or refund them first.
 
@@ -556,9 +608,7 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
 
     Erasing an address twice is harmless: the second time finds nothing left to erase.
     """
-    address = normalise(email)
-    if not address:
-        raise ValueError("An e-mail address is needed.")
+    address = checked_address(email)
     if future_tickets not in (None, KEEP, REFUND):
         raise ValueError(f"future_tickets must be {KEEP!r}, {REFUND!r} or None.")
     upcoming = future_orders(address)
@@ -576,7 +626,7 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
         words = [address, *locked.values()]
         report.add(_anonymise_orders(list(locked), extra_words=words, log_action=LOG_ERASURE, by=by))
         report.add(_erase_requests(_requests_of(address), words))
-        report.add(_scrub_mentions(address))
+        report.add(_scrub_mentions(address, words))
         entry, created = ErasedPerson.objects.get_or_create(address_hash=address_hash(address))
         if not created and report.changed_anything:
             ErasedPerson.objects.filter(pk=entry.pk).update(reapplied_at=timezone.now())
@@ -736,10 +786,11 @@ def _scrub_order_log_entries(order_ids, pattern) -> int:
     return _scrub_text_fields(entries, ("label", "data"), pattern)
 
 
-def _scrub_mentions(address: str) -> ErasureReport:
-    """Whatever else names the address: audit entries of any object, and finished jobs."""
+def _scrub_mentions(address: str, words) -> ErasureReport:
+    """Whatever else names the address: audit entries of any object (the person's names are cut
+    out of those too: an entry naming the address is about them), and finished jobs."""
     report = ErasureReport()
-    pattern = _pattern([address])
+    pattern = _pattern(words)
     for model in _log_models():
         mentions = model.objects.filter(Q(label__icontains=address) | Q(data__icontains=address))
         report.log_entries_scrubbed += _scrub_text_fields(mentions, ("label", "data"), pattern)
@@ -775,6 +826,24 @@ def _delete_finished_jobs(order_ids, address: str = "") -> int:
 
 
 # --- After a restore ----------------------------------------------------------------------------
+
+
+def merge_ledger(rows) -> int:
+    """Add ledger rows kept outside this database (`manage.py dumpdata legal.ErasedPerson` of the
+    database as it was before a restore); returns how many were missing. Matched by hash, so
+    rows already here, under any id, are left as they are."""
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("Not an erasure ledger: a JSON list of rows is expected.")
+    added = 0
+    with transaction.atomic():  # all of the file or none of it
+        for row in rows:
+            values = row.get("fields", row)
+            digest = str(values.get("address_hash", "")) if isinstance(values, dict) else ""
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError("Not an erasure ledger row: each needs a 64-character address_hash.")
+            _, created = ErasedPerson.objects.get_or_create(address_hash=digest)
+            added += created
+    return added
 
 
 def reapply_erasures(by=None) -> ErasureReport:
@@ -877,8 +946,8 @@ class AgeBand:
     """Orders still holding personal data whose event is in one age band.
 
     `label`: the band in staff's words; `orders`: how many; `becomes_due`: the first moment one
-    of them is due for the retention run (None: the band is empty, or its events are still to
-    come and have no date yet to count from; for a band already due, a moment in the past).
+    of them is due for the retention run (its event's end plus the retention period; None when
+    the band is empty; a moment in the past for the band already due).
     """
 
     label: str

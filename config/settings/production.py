@@ -19,6 +19,7 @@ from .base import (
     CAPTCHA_ENABLED,
     DEBUG,
     EMAIL_PROVIDER,
+    ERASURE_LEDGER_SALT,
     IPV6_CLIENT_PREFIX,
     RECAPTCHA_PRIVATE_KEY,
     RECAPTCHA_PUBLIC_KEY,
@@ -108,6 +109,13 @@ if not 32 <= IPV6_CLIENT_PREFIX <= 128:
     _refuse("IPV6_CLIENT_PREFIX must be a whole number from 32 to 128 (64 counts one connection).")
 if (pattern := _bad_bot_pattern(BOT_USER_AGENTS)) is not None:
     _refuse(f"BOT_USER_AGENTS entry {pattern!r} is not a regular expression.")
+# The erasure ledger's hashes are keyed with it: derived from SECRET_KEY, a key rotation would
+# leave every past erasure unmatched, and a restored backup would bring those people back.
+if len(ERASURE_LEDGER_SALT) < 32 or ERASURE_LEDGER_SALT == SECRET_KEY:
+    _refuse(
+        "ERASURE_LEDGER_SALT must be set to a random value of at least 32 characters, other than "
+        "SECRET_KEY, and never changed (it keys the erasure ledger)."
+    )
 if EMAIL_PROVIDER not in ("mailgun", "sendgrid"):
     _refuse("EMAIL_PROVIDER must be mailgun or sendgrid, or ticket e-mails would never leave.")
 if not ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_KEY"]:

@@ -47,6 +47,7 @@ def test_erasure_is_in_the_audit_log_by_reference_without_the_address(zephyrine,
     entry = ModelLogEntry.objects.get(action=privacy.LOG_ERASURE)
     assert entry.label == zephyrine.reference and entry.user == officer
     assert entry.object_id == str(zephyrine.pk)
+    assert entry.message == "The buyer's personal data was erased", "a registered action"
     text = f"{entry.label} {entry.data}".lower()
     assert EMAIL.lower() not in text and NAME.lower() not in text
 
