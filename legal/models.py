@@ -130,6 +130,19 @@ def one_month_after(received: date) -> date:
     )
 
 
+class DataRequestQuerySet(models.QuerySet):
+    """The requests staff still owe an answer, and those whose month has run out.
+
+    The same rules as `DataRequest.is_open` and `is_overdue`, for filtering in the database.
+    """
+
+    def open(self):
+        return self.filter(status__in=DataRequest.OPEN)
+
+    def overdue(self, today: date | None = None):
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+
 class DataRequest(models.Model):
     """A person's request about their data: send them a copy (export), or erase it.
 
@@ -184,6 +197,8 @@ class DataRequest(models.Model):
     rejection_reason = models.TextField(blank=True)
     notes = models.TextField(blank=True)
 
+    objects = DataRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         permissions = [("handle_datarequest", "Can export, erase and reject personal data")]
@@ -203,6 +218,11 @@ class DataRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_on < timezone.localdate()
+
+    @property
+    def days_left(self) -> int:
+        """Days until the answer is due: 0 on the day itself, negative once overdue."""
+        return (self.due_on - timezone.localdate()).days
 
 
 class ErasedPerson(models.Model):

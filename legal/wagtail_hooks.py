@@ -1,31 +1,38 @@
-"""Staff admin for privacy: the "Privacy" menu with GDPR data requests (wagtail-modeladmin).
+"""Where Wagtail learns about the privacy admin: every registration, in one place.
 
-Requests are read-only here for now: erasure and export are carried out by service functions
-that admin actions call (and write to Wagtail's audit log), never by editing the row.
+The screens themselves are in the `legal.admin` package, which only defines them (see its
+docstring).
 """
 
-from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
+from django.urls import path
+from wagtail import hooks
+from wagtail_modeladmin.options import modeladmin_register
 
-from core.admin import ReadOnlyAdmin
-from legal.models import DataRequest
-
-
-class DataRequestAdmin(ReadOnlyAdmin):
-    model = DataRequest
-    menu_label = "Data requests"
-    menu_icon = "user"
-    list_display = ("__str__", "kind", "email", "status", "created_at", "confirmed_at", "handled_by")
-    list_filter = ("kind", "status")
-    list_select_related = ("handled_by",)
-    search_fields = ("email",)
-    ordering = ("-created_at",)
-
-
-class PrivacyGroup(ModelAdminGroup):
-    menu_label = "Privacy"
-    menu_icon = "lock"
-    menu_order = 210
-    items = (DataRequestAdmin,)
-
+from legal import handling
+from legal.admin.actions import EraseView, ExportView, RejectView
+from legal.admin.bulk import BulkEraseView
+from legal.admin.census import PersonalDataView
+from legal.admin.menu import PrivacyGroup
 
 modeladmin_register(PrivacyGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_privacy_admin_urls():
+    """The actions on data requests and the personal-data page: not a model listing's own pages."""
+    return [
+        path("legal/datarequest/<int:pk>/export/", ExportView.as_view(), name="legal_datarequest_export"),
+        path("legal/datarequest/<int:pk>/erase/", EraseView.as_view(), name="legal_datarequest_erase"),
+        path("legal/datarequest/<int:pk>/reject/", RejectView.as_view(), name="legal_datarequest_reject"),
+        path(
+            "legal/datarequest/erase-several/", BulkEraseView.as_view(), name="legal_datarequest_bulk_erase"
+        ),
+        path("legal/personal-data/", PersonalDataView.as_view(), name="legal_personal_data"),
+    ]
+
+
+@hooks.register("register_log_actions")
+def register_privacy_log_actions(actions):
+    """How the data-request entries written by `legal.handling` read in the audit log."""
+    for action, (label, message) in handling.LOG_ACTIONS.items():
+        actions.register_action(action, label, message)

@@ -378,7 +378,7 @@ READ_ONLY_MODELS = {
     "ticketing/payment": Payment,
     "ticketing/refund": Refund,
     "ticketing/webhookevent": WebhookEvent,
-    "legal/datarequest": DataRequest,
+    # Data requests are recorded by staff, never edited: tests/legal/test_privacy_admin.py.
 }
 
 
