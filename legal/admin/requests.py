@@ -25,10 +25,9 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from core.admin import ReadOnlyPermissionHelper
+from core.admin import ReadOnlyPermissionHelper, StaffModelAdmin
 from legal import handling
 from legal.admin import PERMISSION
 from legal.models import DataRequest
@@ -210,7 +209,7 @@ class RecordRequestView(WagtailAdminTemplateMixin, FormView):
         return redirect(self.model_admin.url_helper.get_action_url("inspect", data_request.pk))
 
 
-class DataRequestAdmin(ModelAdmin):
+class DataRequestAdmin(StaffModelAdmin):
     model = DataRequest
     menu_label = "Data requests"
     menu_icon = "user"

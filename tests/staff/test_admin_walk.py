@@ -178,11 +178,22 @@ ACCESS = {
     "ticketing:check-in": frozenset({B, D, SU}),
     "ticketing:check-in-event": frozenset({B, D, SU}),
     # --- Privacy.
-    **modeladmin("legal.datarequest", {P}),
+    **modeladmin("legal.datarequest", {P}, create={P, SU}),
+    **group(
+        "legal_datarequest_export legal_datarequest_erase legal_datarequest_reject "
+        "legal_datarequest_bulk_erase legal_personal_data",
+        {P, SU},
+    ),
 }
 
 # What an allowed role gets, where it is not a 200 page.
 ANSWER = {
+    # The walk's data request still waits for its e-mailed link: nothing can be exported or
+    # erased yet, and staff are sent back to it with a message; erasing several with none
+    # chosen sends them back to the list.
+    "legal_datarequest_export": 302,
+    "legal_datarequest_erase": 302,
+    "legal_datarequest_bulk_erase": 302,
     # Signed in already: on to the dashboard.
     "wagtailadmin_login": 302,
     "admin/settings/home/sitesettings/": 302,
