@@ -34,8 +34,9 @@ LOG_RESET = "core.two_factor_reset"
 # The name a device is given; staff see it nowhere but the authenticator app's own label.
 DEVICE_NAME = "Authenticator app"
 # Paths of the admin a signed-in user who still owes a code may reach: the two-factor pages,
-# signing out, and what those pages load.
-_OPEN_PATHS = ("/admin/2fa/", "/admin/logout/", "/admin/login/", "/admin/jsi18n/")
+# signing out, and what those pages load (the translations and the icon sprite, which the page
+# would otherwise fetch as a redirect to itself and draw inside its own icons).
+OPEN_PATHS = ("/admin/2fa/", "/admin/logout/", "/admin/login/", "/admin/jsi18n/", "/admin/sprite/")
 _GUARDED_PREFIXES = ("/admin/", "/django-admin/")
 
 
@@ -143,7 +144,7 @@ class TwoFactorMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith(_GUARDED_PREFIXES) and not path.startswith(_OPEN_PATHS):
+        if path.startswith(_GUARDED_PREFIXES) and not path.startswith(OPEN_PATHS):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated and (step := _owes_a_code(user)):
                 target = reverse("two_factor_verify" if step == "verify" else "two_factor_setup")

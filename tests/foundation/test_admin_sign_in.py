@@ -216,15 +216,10 @@ def admin_urls_without_arguments():
     return sorted({url for url in walk(get_resolver().url_patterns, "") if url.startswith("/admin/")})
 
 
-OPEN_TO_SIGNED_IN_WITHOUT_CODE = ("/admin/2fa/", "/admin/logout/", "/admin/login/", "/admin/jsi18n/")
-
-
 def test_a_finance_member_without_an_app_can_reach_nothing_but_the_setup(finance):
     client = Client()
     client.force_login(finance)  # the password, and nothing more
-    urls = [
-        url for url in admin_urls_without_arguments() if not url.startswith(OPEN_TO_SIGNED_IN_WITHOUT_CODE)
-    ]
+    urls = [url for url in admin_urls_without_arguments() if not url.startswith(two_factor.OPEN_PATHS)]
     assert len(urls) > 30
     for url in urls:
         response = client.get(url)
@@ -408,3 +403,12 @@ def test_the_demo_admin_refuses_a_weak_demo_password(monkeypatch):
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin")
     with pytest.raises(CommandError, match="DEMO_ADMIN_PASSWORD"):
         call_command("ensure_demo_admin", stdout=StringIO())
+
+
+def test_a_finance_member_who_will_not_set_up_an_app_can_sign_out(finance):
+    client = Client()
+    client.force_login(finance)
+    page = client.get(reverse("two_factor_setup")).content.decode()
+    assert 'action="/admin/logout/"' in page
+    assert client.post("/admin/logout/").status_code == 302
+    assert client.get("/admin/")["Location"].startswith(LOGIN)
