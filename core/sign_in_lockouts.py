@@ -92,14 +92,16 @@ def current_locks() -> list[Lock]:
 def unlock(kind: str, value: str, *, by) -> int:
     """Lift the lock of one account or address (and forget its failures); the rows removed.
 
-    Written to Wagtail's audit log with who did it. Axes keeps one row per account and address
-    together, so the failures forgotten also stop counting for the addresses they came from
-    (as `axes_reset_username` does).
+    Written to Wagtail's audit log with who did it. Unlocking an account leaves the addresses
+    that failed on it locked (an attacker's stays paused), and the other way round.
     """
     field = {"account": "username", "address": "ip_address"}[kind]
     attempts = list(AccessAttempt.objects.select_for_update().filter(**{field: value}))
     if attempts:
         latest = max(attempts, key=lambda attempt: attempt.attempt_time)
         log(latest, LOG_UNLOCK, user=by, title=f"Sign-in lock of an {kind}", data={"kind": kind})
-    AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
+    # Axes keeps one row per account and address together: the account's failures are forgotten
+    # by forgetting whose they were, so they still count for the address they came from.
+    AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).update(**{field: None})
+    AccessAttempt.objects.filter(username__isnull=True, ip_address__isnull=True).delete()
     return len(attempts)

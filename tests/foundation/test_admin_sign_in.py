@@ -136,11 +136,13 @@ def test_a_superuser_unlocks_an_account_from_the_settings_menu_and_it_is_audited
     assert response.status_code == 302
     after = admin.get(response["Location"]).content.decode()
     assert "Unlocked the account boxoffice" in after and "<b>boxoffice</b>" not in after
+    assert f"<b>{ATTACKER}</b>" in after  # the attacker's address stays paused
     entry = ModelLogEntry.objects.get(action="core.sign_in_unlock")
     assert entry.user == boss
 
     assert try_password(owner, "boxoffice", PASSWORD).status_code == 302
     assert is_signed_in(owner)
+    assert is_lockout_page(try_password(attacker, "boxoffice", PASSWORD))
 
 
 def test_only_superusers_see_the_locked_out_sign_ins():
