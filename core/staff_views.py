@@ -87,11 +87,11 @@ def setup(request):
     device = two_factor.pending_device(user)
     form = CodeForm(request.POST or None)
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not form.is_valid():
         status = 400
-        if not form.is_valid():
-            pass
-        elif two_factor.code_is_throttled(device):
+    elif request.method == "POST":
+        status = 400
+        if two_factor.code_is_throttled(device):
             form.add_error("code", "Too many wrong codes: wait a few seconds, then type the newest code.")
             status = 429
         elif two_factor.check_code(device, form.cleaned_data["code"]):
