@@ -84,7 +84,7 @@ def setup(request):
     if two_factor.confirmed_device(user) is not None and not user.is_verified():
         # Replacing the app takes the current one's code first: a password alone must not do it.
         return _redirect_keeping_next(request, "two_factor_verify")
-    device = two_factor.pending_device(user)
+    device = two_factor.pending_device(request)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and not form.is_valid():

@@ -17,6 +17,7 @@ user's devices, and the next sign-in sets up a new one.
 
 import base64
 import io
+import re
 from urllib.parse import quote
 
 import django_otp
@@ -25,12 +26,15 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from wagtail.log_actions import log
 
 # Wagtail audit-log actions (Reports → Site history), on the user concerned.
 LOG_SET_UP = "core.two_factor_set_up"
 LOG_RESET = "core.two_factor_reset"
+# Where the secret of an app being set up waits for its first code.
+PENDING_KEY_SESSION_KEY = "two_factor_pending_key"
+_HEX_KEY = re.compile(r"[0-9a-f]{40}")
 # The name a device is given; staff see it nowhere but the authenticator app's own label.
 DEVICE_NAME = "Authenticator app"
 # Paths of the admin a signed-in user who still owes a code may reach: the two-factor pages,
@@ -54,11 +58,17 @@ def confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
 
 
-def pending_device(user) -> TOTPDevice:
-    """The device being set up for `user`: its secret stays the same until it is confirmed, so
-    reloading the setup page does not invalidate the app entry just scanned."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+def pending_device(request) -> TOTPDevice:
+    """The app being set up by this session's user. Its secret is kept in the session until a
+    code confirms it: reloading the setup page keeps the entry just scanned, and looking at the
+    page writes nothing. The device is stored at the first code typed (its wrong-code count
+    must survive between tries)."""
+    key = request.session.get(PENDING_KEY_SESSION_KEY)
+    if not (isinstance(key, str) and _HEX_KEY.fullmatch(key)):
+        key = request.session[PENDING_KEY_SESSION_KEY] = default_key()
+    stored = TOTPDevice.objects.filter(user=request.user, confirmed=False, key=key).first()
+    # By id: request.user is a lazy wrapper, which Wagtail's audit log would not recognise.
+    return stored or TOTPDevice(user_id=request.user.pk, name=DEVICE_NAME, key=key, confirmed=False)
 
 
 def secret(device: TOTPDevice) -> str:
@@ -100,7 +110,8 @@ def confirm_setup(request, device: TOTPDevice) -> None:
     """Make `device` the user's one authenticator app, and this session verified by it."""
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    device.save()
+    request.session.pop(PENDING_KEY_SESSION_KEY, None)
     django_otp.login(request, device)
     log(device.user, LOG_SET_UP, user=device.user, title=device.user.get_username())
 

@@ -321,6 +321,11 @@ def test_an_editor_is_not_made_to_set_up_an_app_but_may():
     assert is_signed_in(client)
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200 and "Set up two-factor sign-in" in page.content.decode()
+    # Looking writes nothing, and a reload shows the same key (the app entry just scanned).
+    assert not TOTPDevice.objects.exists()
+    assert secret_on_page(client.get(reverse("two_factor_setup")).content.decode()) == secret_on_page(
+        page.content.decode()
+    )
 
 
 def test_a_privacy_member_must_set_up_an_app_too():
