@@ -20,8 +20,11 @@ from django.db import transaction
 from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.models import Locale, Page, Site
 
+from core import two_factor
 from home.models import EventIndexPage, EventPage, HomePage
 from ticketing import orders
 from ticketing.checkout import Buyer, place_order
@@ -248,9 +251,22 @@ def make_staff(username, *permissions, groups=(), password=None, superuser=False
 
 
 def signed_in(user, client=None) -> Client:
-    """`client` (a new test client if None) signed in as `user`, who is kept as `client.user`."""
+    """`client` (a new test client if None) signed in as `user`, who is kept as `client.user`.
+
+    Signed in means all the way: a user who signs in with a two-factor code (one with an
+    authenticator app, or in a role that requires one) is given an app if they have none and the
+    session counts as having typed its code. The tests of two-factor sign-in itself use
+    `client.force_login` to stop after the password.
+    """
     client = client or Client()
     client.force_login(user)
+    if two_factor.is_required(user) or two_factor.confirmed_device(user):
+        device = two_factor.confirmed_device(user) or TOTPDevice.objects.create(
+            user=user, name=two_factor.DEVICE_NAME, confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     client.user = user
     return client
 

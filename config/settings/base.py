@@ -5,6 +5,7 @@ Every setting an operator may need to change reads an environment variable of th
 so any of them can be overridden anywhere without editing code.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "anymail",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,11 +71,19 @@ MIDDLEWARE = [
     # out; above the rest, which a cached page does not need.
     "core.page_cache.CachedPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff sign-in (core/staff_sessions.py, core/two_factor.py): an idle session ends first,
+    # then a signed-in user is marked verified by a one-time code or not, then the admin is
+    # closed to whoever still owes one.
+    "core.staff_sessions.IdleStaffSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Turns a refused rate limit into RATELIMIT_VIEW's friendly 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, so that it sees the sign-in view's answer and replaces it with the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,11 +124,57 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# --- Staff sign-in ------------------------------------------------------------------------
+# Buyers have no accounts: every account is staff's. django-axes counts failed sign-ins in the
+# database (it survives a Redis outage and is shared by every process) and refuses the next
+# one; its backend comes first so a locked account is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Locked per account (a password guessed from many addresses still stops) and, separately, per
+# client address (one address trying many accounts stops too). The price: anyone can keep one
+# account locked for the cool-off by failing on purpose; a superuser can lift it at once.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_COOLOFF_MINUTES = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+# The client address as every limit of the site reads it (TRUSTED_PROXY_COUNT, X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "ticketing.fraud.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.sign_in_lockouts.locked_out_page"
+# Axes' own log lines name the attempted username and the address: ours say neither.
+AXES_CLIENT_STR_CALLABLE = "core.sign_in_lockouts.client_description"
+AXES_VERBOSE = False
+# No row per successful sign-in: lock-outs need only the failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Two-factor sign-in (core/two_factor.py): members of these groups, and superusers when
+# ADMIN_2FA_FOR_SUPERUSERS is on, must confirm an authenticator app before the admin opens.
+ADMIN_2FA_REQUIRED_GROUPS = env_list("ADMIN_2FA_REQUIRED_GROUPS", ["Finance", "Privacy"])
+ADMIN_2FA_FOR_SUPERUSERS = env_bool("ADMIN_2FA_FOR_SUPERUSERS", True)
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Jersey Events")
+
+# Staff sessions end after this much inactivity, and when the browser closes (shared machines
+# at the box office): the session cookie carries no expiry date.
+ADMIN_SESSION_IDLE_MINUTES = env_int("ADMIN_SESSION_IDLE_MINUTES", 480)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+WAGTAILADMIN_USER_LOGIN_FORM = "core.staff_sessions.SignInForm"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Staff passwords guard refunds and buyers' personal data: twelve characters at least. The
+# validators run wherever a password is chosen in a form (the admin, password reset) and in
+# `ensure_demo_admin`; set_password alone does not run them.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("ADMIN_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

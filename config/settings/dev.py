@@ -17,6 +17,10 @@ SUMUP_API_BASE = env_str("SUMUP_API_BASE", f"{SITE_URL}/sandbox/sumup")
 SUMUP_API_KEY = env_str("SUMUP_API_KEY", "sup_sk_sandbox_demo")
 SUMUP_MERCHANT_CODE = env_str("SUMUP_MERCHANT_CODE", "MSANDBOX1")
 
+# The demo's superuser `admin` signs in with its password alone; members of Finance and Privacy
+# still set up two-factor sign-in, as in production.
+ADMIN_2FA_FOR_SUPERUSERS = env_bool("ADMIN_2FA_FOR_SUPERUSERS", False)
+
 # No CAPTCHA service is reachable offline.
 CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
 

@@ -22,6 +22,8 @@ SUMUP_TIMEOUT_SECONDS = env_int("SUMUP_TIMEOUT_SECONDS", 5)
 SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 0)
 
 CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
+# As in the demo: superusers sign in with a password; the tests that prove the rule turn it on.
+ADMIN_2FA_FOR_SUPERUSERS = env_bool("ADMIN_2FA_FOR_SUPERUSERS", False)
 # Google's published test keys: the widget always passes; tests never call Google.
 RECAPTCHA_PUBLIC_KEY = env_str("RECAPTCHA_PUBLIC_KEY", "6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI")
 RECAPTCHA_PRIVATE_KEY = env_str("RECAPTCHA_PRIVATE_KEY", "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe")
