@@ -177,6 +177,11 @@ ACCESS = {
     "ticketing_mismatch_resolve": frozenset({F, SU}),
     "ticketing:check-in": frozenset({B, D, SU}),
     "ticketing:check-in-event": frozenset({B, D, SU}),
+    # --- Signing in with a second factor: setting up an authenticator app and typing its code,
+    # for everyone who may sign in (required for some, optional for the rest); lifting sign-in
+    # lock-outs, for superusers.
+    **group("two_factor_setup two_factor_verify", EVERY_JOB),
+    "sign_in_locks": SUPERUSERS,
     # --- Privacy.
     **modeladmin("legal.datarequest", {P}, create={P, SU}),
     **group(
@@ -192,6 +197,9 @@ ANSWER = {
     # erased yet, and staff are sent back to it with a message; erasing several with none
     # chosen sends them back to the list.
     "legal_datarequest_export": 302,
+    # Someone without an authenticator app is sent to set one up; someone whose code was
+    # already taken at sign-in goes on to the admin.
+    "two_factor_verify": {200, 302},
     "legal_datarequest_erase": 302,
     "legal_datarequest_bulk_erase": 302,
     # Signed in already: on to the dashboard.
