@@ -5,11 +5,9 @@ e-mailed to it (`legal.data_requests`), so the form never says whether we hold a
 """
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from legal.models import DataRequest
-from ticketing.forms import CheckoutCaptchaField, fits_in_mail
+from ticketing.forms import PublicFormChecks
 
 # What each kind of request means, in the words of the person asking.
 KIND_EXPLANATIONS = {
@@ -28,7 +26,7 @@ KIND_LABELS = {
 }
 
 
-class DataRequestForm(forms.Form):
+class DataRequestForm(PublicFormChecks, forms.Form):
     email = forms.EmailField(
         max_length=DataRequest._meta.get_field("email").max_length,
         label="Your e-mail address",
@@ -52,23 +50,7 @@ class DataRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if settings.CAPTCHA_ENABLED:
-            # The checkout's field: it fails closed, in words, when Google cannot be asked.
-            self.fields["captcha"] = CheckoutCaptchaField(
-                label="",
-                error_messages={"required": "Please confirm you are not a robot."},
-            )
-
-    @property
-    def captcha_unavailable(self):
-        """Refused only because Google could not be asked: ours to fix, worth a retry."""
-        return list(self.errors) == ["captcha"] and self.has_error("captcha", code="captcha_unavailable")
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if not fits_in_mail(email):
-            raise ValidationError(self.fields["email"].error_messages["max_length"], code="max_length")
-        return email
+        self.add_captcha()
 
     def kind_options(self):
         """Each choice with its explanation, for the template's radio buttons."""

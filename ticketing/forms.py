@@ -85,7 +85,36 @@ class CheckoutCaptchaField(ReCaptchaField):
         return ValidationError(CAPTCHA_UNAVAILABLE, code="captcha_unavailable")
 
 
-class CheckoutForm(forms.Form):
+class PublicFormChecks:
+    """What every form the public posts to shares: the CAPTCHA when it is on, and an e-mail
+    address within mail's own limits. The checkout and the "Your data" form use it.
+
+    Call `add_captcha()` at the end of `__init__`.
+    """
+
+    def add_captcha(self):
+        if settings.CAPTCHA_ENABLED:
+            # It fails closed, in words, when Google cannot be asked.
+            self.fields["captcha"] = CheckoutCaptchaField(
+                label="",
+                error_messages={"required": "Please confirm you are not a robot."},
+            )
+
+    @property
+    def captcha_unavailable(self):
+        """Refused only because Google could not be asked: ours to fix, worth a retry."""
+        return list(self.errors) == ["captcha"] and self.has_error("captcha", code="captcha_unavailable")
+
+    def clean_email(self):
+        # Kept as typed, for sending (some mail servers do tell capitals apart); limits compare
+        # the mailbox it reaches (`fraud.email_key`), which the checkout stores beside it.
+        email = self.cleaned_data["email"].strip()
+        if not fits_in_mail(email):
+            raise ValidationError(self.fields["email"].error_messages["max_length"], code="max_length")
+        return email
+
+
+class CheckoutForm(PublicFormChecks, forms.Form):
     name = forms.CharField(
         max_length=_column_length("name"),
         label="Your name",
@@ -131,24 +160,7 @@ class CheckoutForm(forms.Form):
                     "max_value": f"That is more {ticket_type.name} tickets than one order can hold.",
                 },
             )
-        if settings.CAPTCHA_ENABLED:
-            self.fields["captcha"] = CheckoutCaptchaField(
-                label="",
-                error_messages={"required": "Please confirm you are not a robot."},
-            )
-
-    @property
-    def captcha_unavailable(self):
-        """The order was refused only because Google could not be asked: a retry may succeed."""
-        return list(self.errors) == ["captcha"] and self.has_error("captcha", code="captcha_unavailable")
-
-    def clean_email(self):
-        # Kept as typed, for sending (some mail servers do tell capitals apart); limits compare
-        # the mailbox it reaches, `fraud.email_key`, which the checkout stores beside it.
-        email = self.cleaned_data["email"].strip()
-        if not fits_in_mail(email):
-            raise ValidationError(self.fields["email"].error_messages["max_length"], code="max_length")
-        return email
+        self.add_captcha()
 
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""

@@ -5,6 +5,7 @@ to a Redis of the test's own, the production backend.
 """
 
 import re
+import time
 from collections import Counter
 
 import pytest
@@ -12,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.test.signals import template_rendered
 
+from core import page_cache
 from home.models import EVENTS_PER_PAGE
 from tests.factories import events_index, make_event, make_event_page
 
@@ -60,6 +62,7 @@ def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_render
         "page 2 with another parameter": (lambda n: f"page=2&ref={n}", 200),
     }
     answers = Counter()
+    started = time.monotonic()
     for n in range(VISITS):
         for kind, (query, status) in made_up.items():
             response = Client().get(f"{url}?{query(n)}")
@@ -68,7 +71,11 @@ def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_render
 
     # Page 1, page 2 and the one 404 every page the index does not have shares.
     assert keys_added(redis_server, before) <= 3
-    assert sum(renders.values()) <= 6, renders  # each rendered once, and again at most once
+    # Each rendered once, and again at most once, in every LISTING_TTL the visits took: a
+    # listing is kept only that long (on a loaded machine the 5,000 visits outlast it), and
+    # what must hold is that the count does not grow with the visits.
+    lifetimes = 1 + int((time.monotonic() - started) // page_cache.LISTING_TTL)
+    assert sum(renders.values()) <= 6 * lifetimes, renders
     assert answers["not a number", "hit"] >= VISITS - 2
     assert answers["past the end", "hit"] >= VISITS - 2
 
