@@ -6,6 +6,8 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,3 +125,25 @@ def test_privacy_sees_only_the_data_requests_due(client, busy):
 def test_the_list_of_requests_due_soon_leaves_out_overdue_and_later_ones(busy):
     assert DataRequest.objects.due_soon().count() == 1
     assert DataRequest.objects.overdue().count() == 1
+
+
+def dashboard_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        dashboard(client)
+    return len(queries)
+
+
+def test_the_dashboard_takes_as_many_queries_for_20_events_as_for_2(client):
+    client.force_login(make_member("finance"))
+
+    def sell(n):
+        event = make_event(f"Event {n}")
+        make_paid_order(event, {"Standard": 2}, email=f"fan.{n}@example.com", ip=f"198.51.100.{n + 1}")
+
+    for n in range(2):
+        sell(n)
+    dashboard(client)  # sessions and permissions cached, as on any later visit
+    for_two = dashboard_queries(client)
+    for n in range(2, 20):
+        sell(n)
+    assert dashboard_queries(client) == for_two

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests.factories import make_event, make_order, make_paid_order, make_refund, make_staff
 from ticketing import checkin, orders, sales
-from ticketing.models import Event, Order
+from ticketing.models import Event, Order, Refund
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +125,12 @@ def test_needs_a_person_counts_orders_in_review_and_flagged_orders():
     waiting = sales.needs_a_person(orders=True)
     assert (waiting.orders_in_review, waiting.flagged_orders) == (1, 1)
     assert waiting.failed_emails is None and waiting.open_mismatches is None
+
+
+def test_a_refunded_second_payment_nets_to_nothing_and_an_unanswered_refund_is_not_subtracted():
+    event = make_event("Double Charge", types=(("Standard", "30.00", 10),))
+    twice = paid(event, {"Standard": 1})
+    make_refund(twice, Refund.Kind.DUPLICATE_PAYMENT)  # paid again, given back
+    waiting = paid(event, {"Standard": 1})
+    make_refund(waiting, status=Refund.Status.UNKNOWN)  # SumUp has not answered yet
+    assert sales_of(event).revenue == {"GBP": Decimal("60.00")}
