@@ -1,7 +1,7 @@
 """Terms, Privacy and Cookie pages, the cookie banner's wording, and GDPR data requests."""
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -130,6 +130,11 @@ def one_month_after(received: date) -> date:
     )
 
 
+# An answer due within this many days is shown as due soon (on the dashboard, in the list's
+# filter): a week is time enough to handle a request without rushing it.
+DUE_SOON_DAYS = 7
+
+
 class DataRequestQuerySet(models.QuerySet):
     """The requests staff still owe an answer, and those whose month has run out.
 
@@ -141,6 +146,11 @@ class DataRequestQuerySet(models.QuerySet):
 
     def overdue(self, today: date | None = None):
         return self.open().filter(due_on__lt=today or timezone.localdate())
+
+    def due_soon(self, today: date | None = None):
+        """Open and due within DUE_SOON_DAYS from today, but not overdue yet."""
+        today = today or timezone.localdate()
+        return self.open().filter(due_on__gte=today, due_on__lte=today + timedelta(days=DUE_SOON_DAYS))
 
 
 class DataRequest(models.Model):

@@ -12,6 +12,7 @@ from legal import handling
 from legal.admin.actions import EraseView, ExportView, RejectView
 from legal.admin.bulk import BulkEraseView
 from legal.admin.census import PersonalDataView
+from legal.admin.dashboard import DataRequestsPanel
 from legal.admin.menu import PrivacyGroup
 
 modeladmin_register(PrivacyGroup)
@@ -36,3 +37,10 @@ def register_privacy_log_actions(actions):
     """How the data-request entries written by `legal.handling` read in the audit log."""
     for action, (label, message) in handling.LOG_ACTIONS.items():
         actions.register_action(action, label, message)
+
+
+@hooks.register("construct_homepage_panels")
+def add_data_requests_panel(request, panels):
+    """Data requests due soon or overdue, on the dashboard of staff who may list them."""
+    if DataRequestsPanel.is_for(request.user):
+        panels.append(DataRequestsPanel())

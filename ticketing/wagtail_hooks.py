@@ -11,7 +11,7 @@ from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
 from ticketing import checkout, delivery
-from ticketing.admin.dashboard import PaymentAttentionPanel
+from ticketing.admin.dashboard import PaymentAttentionPanel, SalesPanel
 from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
 from ticketing.admin.mismatches import ReconciliationMismatchAdmin, ResolveMismatchView
@@ -61,9 +61,12 @@ def register_ticketing_log_actions(actions):
 
 
 @hooks.register("construct_homepage_panels")
-def add_payment_attention_panel(request, panels):
+def add_ticketing_panels(request, panels):
+    """What waits for a person, and how upcoming events sell: each to staff who may see it."""
     if PaymentAttentionPanel.is_for(request.user):
         panels.append(PaymentAttentionPanel())
+    if SalesPanel.is_for(request.user):
+        panels.append(SalesPanel())
 
 
 # Orders keep the revision of the Terms their buyer accepted (PROTECT): deleting that page would

@@ -7,6 +7,7 @@ One module a screen, each complete where it is defined (its forms, buttons, perm
 * `actions` - export, erase and reject, each confirmed on its own page;
 * `bulk` - erasing several confirmed erasure requests at once;
 * `census` - "Where personal data lives": what is held, how old, and what retention clears next;
+* `dashboard` - the dashboard's count of data requests overdue or due within a week;
 * `menu` - the "Privacy" menu group.
 
 As in `ticketing.admin`, nothing here registers anything: `legal/wagtail_hooks.py` is the one

@@ -118,11 +118,13 @@ class OverdueFilter(SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue"), ("open", "Open, not overdue")]
+        return [("overdue", "Overdue"), ("soon", "Due within a week"), ("open", "Open, not overdue")]
 
     def queryset(self, request, queryset):
         if self.value() == "overdue":
             return queryset.overdue()
+        if self.value() == "soon":
+            return queryset.due_soon()
         if self.value() == "open":
             return queryset.open().exclude(pk__in=queryset.overdue().values("pk"))
         return queryset

@@ -48,7 +48,7 @@ def test_mismatches_are_listed_and_resolved_with_a_note(reviewer, mismatch):
 
 def test_the_dashboard_shows_what_needs_a_person(reviewer, mismatch):
     home = reviewer.get(reverse("wagtailadmin_home")).content.decode()
-    assert "Payments needing attention" in home
+    assert "Needs a person" in home
     assert "1 open payment mismatch" in home and "1 order needing review" in home
 
 
