@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from legal.models import DataRequest
-from tests.factories import make_event, make_order, make_paid_order, make_staff
+from tests.factories import make_event, make_order, make_paid_order, make_staff, signed_in
 from tests.staff.conftest import make_member
 from ticketing import checkin, orders
 from ticketing.models import BuyerEmail
@@ -64,7 +64,7 @@ def link_to(html, text):
 
 @pytest.mark.parametrize("role", ["box_office", "finance"])
 def test_box_office_and_finance_see_the_sales_of_upcoming_events(client, busy, role):
-    client.force_login(make_member(role))
+    signed_in(make_member(role), client)
     home = dashboard(client)
     assert SALES in home and "Harbour Jazz Night" in home
     assert ">4 of 100<" in home  # sold
@@ -75,7 +75,7 @@ def test_box_office_and_finance_see_the_sales_of_upcoming_events(client, busy, r
 
 
 def test_each_sales_figure_links_to_the_orders_it_counts(client, busy):
-    client.force_login(make_member("finance"))
+    signed_in(make_member("finance"), client)
     home = dashboard(client)
     sold = client.get(link_to(home, "4 of 100")).content.decode()
     paid_orders = busy.orders.filter(status="paid").values_list("reference", flat=True)
@@ -87,7 +87,7 @@ def test_each_sales_figure_links_to_the_orders_it_counts(client, busy):
 
 
 def test_box_office_sees_orders_in_review_flagged_and_failed_emails_with_links(client, busy):
-    client.force_login(make_member("box_office"))
+    signed_in(make_member("box_office"), client)
     home = dashboard(client)
     assert NEEDS_A_PERSON in home
     review = client.get(link_to(home, "1 order needing review")).content.decode()
@@ -103,7 +103,7 @@ def test_box_office_sees_orders_in_review_flagged_and_failed_emails_with_links(c
 
 @pytest.mark.parametrize("role", ["editors", "door_staff"])
 def test_editors_and_door_staff_see_no_sales_and_no_counts(client, busy, role):
-    client.force_login(make_member(role))
+    signed_in(make_member(role), client)
     # Door staff land on the scanner, which names the event (its job) but no figure.
     home = client.get(reverse(HOME), follow=True).content.decode()
     for secret in (SALES, NEEDS_A_PERSON, DATA_REQUESTS, "£50.00", "4 of 100", "needing review"):
@@ -112,7 +112,7 @@ def test_editors_and_door_staff_see_no_sales_and_no_counts(client, busy, role):
 
 
 def test_privacy_sees_only_the_data_requests_due(client, busy):
-    client.force_login(make_member("privacy"))
+    signed_in(make_member("privacy"), client)
     home = dashboard(client)
     assert SALES not in home and NEEDS_A_PERSON not in home and "Harbour Jazz Night" not in home
     assert DATA_REQUESTS in home
@@ -134,7 +134,7 @@ def dashboard_queries(client):
 
 
 def test_the_dashboard_takes_as_many_queries_for_20_events_as_for_2(client):
-    client.force_login(make_member("finance"))
+    signed_in(make_member("finance"), client)
 
     def sell(n):
         event = make_event(f"Event {n}")
