@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing import outbox
+from ticketing import cancellation, outbox
 from ticketing.models import BuyerEmail, Order, Refund, Ticket
 from ticketing.tickets import qr_png, sign_ticket_code
 
@@ -251,6 +251,7 @@ def build_refund_email(refund: Refund) -> EmailMultiAlternatives:
         "whole_order": bool(refunded_tickets) and len(refunded_tickets) == order.tickets.count(),
         "others_valid": order.tickets.filter(voided_at__isnull=True).exists(),
         "succeeded": refund.status == Refund.Status.SUCCEEDED,
+        "event_cancelled": cancellation.refund_follows_cancellation(refund),
         "order_url": order_url(order),
         "site_name": site_name,
         "contact_email": contact_email,

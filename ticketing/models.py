@@ -704,3 +704,37 @@ class ReconciliationMismatch(models.Model):
             cls.objects.filter(pk=mismatch.pk).update(**updates)
             mismatch.refresh_from_db()
         return mismatch, created
+
+
+class EventCancellation(models.Model):
+    """An event called off by staff: sales stopped, and every buyer's money is being given back.
+
+    Made once per event by `ticketing.cancellation.cancel_event`, which also stops sales; the
+    refunds are made afterwards by the worker (`refund_orders`, resumed every few minutes), so
+    this row is also the record of how far they have got. `refunds` are the refunds it asked
+    SumUp for, failed ones included, with SumUp's reasons. The counts are what was planned when
+    staff confirmed; progress is read from the orders themselves (`cancellation.progress`).
+    """
+
+    wagtail_reference_index_ignore = True
+
+    event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="cancellation")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    paid_orders = models.PositiveIntegerField(default=0)
+    tickets = models.PositiveIntegerField(default=0)
+    pending_orders = models.PositiveIntegerField(default=0)
+    refunds = models.ManyToManyField(Refund, blank=True, related_name="+")
+    # While set and in the future, one run of `refund_orders` is working through the orders:
+    # another run (the periodic resume, a second worker) leaves them to it.
+    working_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        permissions = [("cancel_event", "Can cancel an event and refund every buyer")]
+
+    def __str__(self):
+        return f"Cancellation of {self.event}"

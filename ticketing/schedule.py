@@ -82,6 +82,12 @@ JOBS = (
         "ticketing.payments.refunds.settle_unknown_refunds",
         every=timedelta(minutes=2),
     ),
+    # Carry on cancelled events' refunds: failed ones again, and payments that came in after.
+    PeriodicJob(
+        "resume-event-cancellations",
+        "ticketing.cancellation.resume_cancellations",
+        every=timedelta(minutes=5),
+    ),
     # Compare SumUp's transaction history with our payments (ticketing.payments.reconcile).
     PeriodicJob("reconcile-payments", "ticketing.payments.reconcile.run_scheduled", every=timedelta(days=1)),
     # Erase buyers' personal data once their event is PERSONAL_DATA_RETENTION_DAYS past (legal.privacy).

@@ -46,3 +46,12 @@ def run_periodic_job(context, name: str) -> str:
     from ticketing.schedule import run_job
 
     return run_job(name, task_id=context.task_result.id)
+
+
+@task(priority=EMAIL_PRIORITY)
+def refund_cancelled_event(cancellation_id: int) -> str:
+    """Refund the buyers of a cancelled event (`ticketing.cancellation`); resumed if cut short."""
+    from ticketing.cancellation import refund_orders
+    from ticketing.models import EventCancellation
+
+    return refund_orders(EventCancellation.objects.get(pk=cancellation_id))

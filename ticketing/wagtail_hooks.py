@@ -10,7 +10,8 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
-from ticketing import checkout, delivery
+from ticketing import cancellation, checkout, delivery
+from ticketing.admin.cancel_event import CancelEventView
 from ticketing.admin.dashboard import PaymentAttentionPanel, SalesPanel
 from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
@@ -39,6 +40,7 @@ def register_ticketing_admin_urls():
             name="ticketing_order_resend_tickets",
         ),
         path("ticketing/order/<int:pk>/refund/", RefundOrderView.as_view(), name="ticketing_order_refund"),
+        path("ticketing/event/<int:pk>/cancel/", CancelEventView.as_view(), name="ticketing_event_cancel"),
         path(
             "ticketing/reconciliationmismatch/<int:pk>/resolve/",
             ResolveMismatchView.as_view(),
@@ -57,6 +59,9 @@ def register_ticketing_log_actions(actions):
         refunds.LOG_REFUND_UNKNOWN, "Refund unanswered", "SumUp did not answer a refund; checking"
     )
     actions.register_action(refunds.LOG_AUTOMATIC_REFUND, "Automatic refund", "Refunded automatically")
+    actions.register_action(
+        cancellation.LOG_CANCEL_EVENT, "Cancel event", "Event cancelled: sales stopped, buyers being refunded"
+    )
     actions.register_action(reconcile.LOG_RESOLVE_MISMATCH, "Resolve mismatch", "Payment mismatch resolved")
 
 

@@ -3,9 +3,12 @@
 from django.db import transaction
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail_modeladmin.helpers import ButtonHelper
+from wagtail_modeladmin.views import InspectView
 
 from core.admin import StaffModelAdmin
 from ticketing import catalogue
+from ticketing.admin.cancel_event import CANCEL_PERMISSION, cancel_url
 from ticketing.models import Event
 
 
@@ -16,6 +19,14 @@ class EventForm(WagtailAdminModelForm):
     `TicketType.clean()`, which the model forms run; the rules that need the event and its
     ticket types together are `catalogue.check_event_and_types`, shown here as form errors.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        if status is not None and self.instance.status != Event.Status.CANCELLED:
+            # Cancelling here would stop sales and refund nobody: "Cancel event" does both.
+            status.choices = [c for c in status.choices if c[0] != Event.Status.CANCELLED]
+            status.help_text = "To cancel the event and refund its buyers, use “Cancel event” on its page."
 
     def clean(self):
         cleaned_data = super().clean()
@@ -47,8 +58,21 @@ class EventForm(WagtailAdminModelForm):
             return super().save(commit=commit)
 
 
+class EventButtonHelper(ButtonHelper):
+    """On an event's page, "Cancel event" for staff who may (afterwards it shows the refunds)."""
+
+    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
+        buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
+        if isinstance(self.view, InspectView) and self.request.user.has_perm(CANCEL_PERMISSION):
+            label = "Cancellation and refunds" if obj.status == Event.Status.CANCELLED else "Cancel event"
+            classname = self.finalise_classname(["button-secondary"])
+            buttons.append({"url": cancel_url(obj), "label": label, "classname": classname, "title": label})
+        return buttons
+
+
 class EventAdmin(StaffModelAdmin):
     model = Event
+    button_helper_class = EventButtonHelper
     menu_label = "Events"
     menu_icon = "date"
     list_display = ("title", "starts_at", "venue", "status", "sales_state_display", "tickets_sold")
