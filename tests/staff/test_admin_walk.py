@@ -163,7 +163,8 @@ ACCESS = {
         SUPERUSERS,
     ),
     # --- Ticketing.
-    **modeladmin("ticketing.event", EDITORS, edit=EDITORS, create=EDITORS, delete=SUPERUSERS),
+    # Finance sees events too: "Cancel event" is on the event's page.
+    **modeladmin("ticketing.event", {E, F}, edit=EDITORS, create=EDITORS, delete=SUPERUSERS),
     **modeladmin("ticketing.order", {B, F}, edit=SUPERUSERS),
     **modeladmin("ticketing.ticket", {B}),
     **modeladmin("ticketing.buyeremail", {B}),
@@ -174,6 +175,7 @@ ACCESS = {
     **modeladmin("ticketing.scheduledjob", NOBODY),
     "ticketing_order_resend_tickets": frozenset({B, SU}),
     "ticketing_order_refund": frozenset({F, SU}),
+    "ticketing_event_cancel": frozenset({F, SU}),
     "ticketing_mismatch_resolve": frozenset({F, SU}),
     "ticketing:check-in": frozenset({B, D, SU}),
     "ticketing:check-in-event": frozenset({B, D, SU}),

@@ -81,6 +81,12 @@ ACTIONS = [
         lambda r: Ticket.objects.filter(checked_in_at__isnull=False).count(),
     ),
     Action(
+        "ticketing_event_cancel",
+        lambda r: reverse("ticketing_event_cancel", args=[r["event"].pk]),
+        lambda r: {"title": r["event"].title},
+        lambda r: (Event.objects.get(pk=r["event"].pk).status, order_state(r)),
+    ),
+    Action(
         "ticketing_event_modeladmin_create",
         lambda r: reverse("ticketing_event_modeladmin_create"),
         lambda r: {"title": "Pop-up", "venue": "Fort Regent", "status": "on_sale"},
