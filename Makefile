@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install install-dev migrate lint format bench clean
+.PHONY: demo test install install-dev chromium migrate lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,13 @@ demo: install
 	DJANGO_SETTINGS_MODULE=config.settings.dev SITE_URL=http://$(HOST):$(PORT) \
 		$(PY) manage.py run_demo --addrport $(HOST):$(PORT)
 
-## make test: the whole suite; on PostgreSQL when DATABASE_URL is set, else SQLite
-test: install-dev
+## make test: the whole suite; on PostgreSQL when DATABASE_URL is set, else SQLite.
+## Brings what the tests need: the Python packages, and Debian's chromium for the browser tests.
+test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@sh scripts/ensure_chromium.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
