@@ -239,6 +239,7 @@ def redis_caches(url):
     }
 
 
+SILENCED_SYSTEM_CHECKS = []
 if REDIS_URL:
     CACHES = redis_caches(REDIS_URL)
 else:
@@ -247,7 +248,7 @@ else:
     CACHES = {"default": in_process, "shared": in_process}
     # django-ratelimit rejects LocMemCache because it is not shared between processes;
     # dev and tests are one process, and production refuses to start without REDIS_URL.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 # Rate limits count in the shared cache, where an outage is an error that the views handle
 # (core/rate_limits.py): they never silently stop counting.
 RATELIMIT_USE_CACHE = "shared"
