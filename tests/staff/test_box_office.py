@@ -278,7 +278,7 @@ def test_bad_contact_details_show_the_form_again_and_change_nothing(box_office, 
     response = box_office.post(url("ticketing_order_correct_contact", paid), {**data, "resend": "on"})
     if response.status_code == 400:
         # The project refuses a NUL byte in any form before a view sees it: a clear 4xx too.
-        assert "\x00" in str(data)
+        assert "\x00" in "".join(data.values())
     else:
         assert response.status_code == 200
         assert error in html_text.unescape(response.content.decode())
