@@ -150,6 +150,20 @@ def check_velocity(exposure, wanted):
         )
 
 
+# What each risk flag means, in the words staff read on an order's page.
+RISK_FLAG_WORDS = {
+    "max_quantity": "As many tickets of one type as an order may hold, and 6 or more in all",
+    "shared_ip_other_email": "Placed from a connection that other e-mail addresses also bought from",
+    "short_user_agent": "The browser gave little or no description of itself",
+    "numeric_email": "The e-mail address is mostly digits",
+}
+
+
+def describe_risk_flags(flags) -> list[str]:
+    """The order's risk flags in words; a flag this code no longer raises reads as itself."""
+    return [RISK_FLAG_WORDS.get(flag, str(flag)) for flag in flags or ()]
+
+
 def risk_flags(exposure, email, quantities, user_agent):
     """Reasons an order looks unusual; recorded on it for staff, never shown to the buyer."""
     flags = []

@@ -10,11 +10,12 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
-from ticketing import checkout, delivery
+from ticketing import boxoffice, checkout, delivery
 from ticketing.admin.dashboard import PaymentAttentionPanel, SalesPanel
 from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
 from ticketing.admin.mismatches import ReconciliationMismatchAdmin, ResolveMismatchView
+from ticketing.admin.order_actions import CancelUnpaidOrderView, CorrectBuyerContactView, MarkReviewedView
 from ticketing.admin.refunds import RefundOrderView
 from ticketing.admin.resend import ResendTicketsView
 from ticketing.payments import reconcile, refunds
@@ -40,6 +41,19 @@ def register_ticketing_admin_urls():
         ),
         path("ticketing/order/<int:pk>/refund/", RefundOrderView.as_view(), name="ticketing_order_refund"),
         path(
+            "ticketing/order/<int:pk>/cancel/", CancelUnpaidOrderView.as_view(), name="ticketing_order_cancel"
+        ),
+        path(
+            "ticketing/order/<int:pk>/mark-reviewed/",
+            MarkReviewedView.as_view(),
+            name="ticketing_order_mark_reviewed",
+        ),
+        path(
+            "ticketing/order/<int:pk>/correct-contact/",
+            CorrectBuyerContactView.as_view(),
+            name="ticketing_order_correct_contact",
+        ),
+        path(
             "ticketing/reconciliationmismatch/<int:pk>/resolve/",
             ResolveMismatchView.as_view(),
             name="ticketing_mismatch_resolve",
@@ -58,6 +72,11 @@ def register_ticketing_log_actions(actions):
     )
     actions.register_action(refunds.LOG_AUTOMATIC_REFUND, "Automatic refund", "Refunded automatically")
     actions.register_action(reconcile.LOG_RESOLVE_MISMATCH, "Resolve mismatch", "Payment mismatch resolved")
+    actions.register_action(boxoffice.LOG_CANCEL, "Cancel order", "Unpaid order cancelled")
+    actions.register_action(boxoffice.LOG_REVIEWED, "Mark reviewed", "Flagged order reviewed")
+    actions.register_action(
+        boxoffice.LOG_CONTACT_CORRECTED, "Correct buyer's contact", "Buyer's name or e-mail corrected"
+    )
 
 
 @hooks.register("construct_homepage_panels")

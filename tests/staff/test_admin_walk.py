@@ -173,6 +173,8 @@ ACCESS = {
     **modeladmin("ticketing.reconciliationmismatch", {F}),
     **modeladmin("ticketing.scheduledjob", NOBODY),
     "ticketing_order_resend_tickets": frozenset({B, SU}),
+    # The box office's own actions on an order (not Finance's: README "Who may do what").
+    **group("ticketing_order_cancel ticketing_order_mark_reviewed ticketing_order_correct_contact", {B, SU}),
     "ticketing_order_refund": frozenset({F, SU}),
     "ticketing_mismatch_resolve": frozenset({F, SU}),
     "ticketing:check-in": frozenset({B, D, SU}),
