@@ -11,6 +11,13 @@ from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
 from ticketing import boxoffice, checkout, delivery
+from ticketing.admin.attendees import (
+    LOG_ATTENDEES_DOWNLOADED,
+    AttendeeCsvView,
+    AttendeeListView,
+    ChooseEventView,
+    DoorListView,
+)
 from ticketing.admin.dashboard import PaymentAttentionPanel, SalesPanel
 from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
@@ -58,6 +65,19 @@ def register_ticketing_admin_urls():
             ResolveMismatchView.as_view(),
             name="ticketing_mismatch_resolve",
         ),
+        # Who is coming: choose an event, then its attendee list, CSV or printable door list.
+        path("ticketing/attendees/", ChooseEventView.as_view(), name="ticketing_attendees"),
+        path(
+            "ticketing/event/<int:pk>/attendees/",
+            AttendeeListView.as_view(),
+            name="ticketing_event_attendees",
+        ),
+        path(
+            "ticketing/event/<int:pk>/attendees.csv",
+            AttendeeCsvView.as_view(),
+            name="ticketing_event_attendees_csv",
+        ),
+        path("ticketing/event/<int:pk>/door-list/", DoorListView.as_view(), name="ticketing_event_door_list"),
     ]
 
 
@@ -71,6 +91,7 @@ def register_ticketing_log_actions(actions):
         refunds.LOG_REFUND_UNKNOWN, "Refund unanswered", "SumUp did not answer a refund; checking"
     )
     actions.register_action(refunds.LOG_AUTOMATIC_REFUND, "Automatic refund", "Refunded automatically")
+    actions.register_action(LOG_ATTENDEES_DOWNLOADED, "Download attendees", "Attendee list downloaded (CSV)")
     actions.register_action(reconcile.LOG_RESOLVE_MISMATCH, "Resolve mismatch", "Payment mismatch resolved")
     actions.register_action(boxoffice.LOG_CANCEL, "Cancel order", "Unpaid order cancelled")
     actions.register_action(boxoffice.LOG_REVIEWED, "Mark reviewed", "Flagged order reviewed")

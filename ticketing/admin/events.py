@@ -6,6 +6,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 
 from core.admin import StaffModelAdmin
 from ticketing import catalogue
+from ticketing.admin.attendees import EventButtonHelper
 from ticketing.models import Event
 
 
@@ -56,6 +57,7 @@ class EventAdmin(StaffModelAdmin):
     search_fields = ("title", "venue")
     ordering = ("-starts_at",)
     inspect_view_enabled = True
+    button_helper_class = EventButtonHelper  # adds "Attendees" for staff who may see them
 
     panels = [
         FieldPanel("title"),
