@@ -31,6 +31,7 @@ from ticketing.models import Event
 # An event with no end time is shown this long: a calendar needs an end, and a show here
 # rarely runs longer.
 ASSUMED_LENGTH = timedelta(hours=2)
+SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 PRODUCT_ID = "-//Jersey Events//Tickets//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -67,8 +68,9 @@ def entry_for(event: Event, *, url: str = "", description: str = "") -> Calendar
         url=url,
         description=description,
         cancelled=event.status == Event.Status.CANCELLED,
-        # Grows with every save of the event, so a calendar replaces what it imported before.
-        sequence=int(event.updated_at.timestamp()) if event.updated_at else 0,
+        # Grows with every save of the event (a second apart), so a calendar replaces what it
+        # imported before; counted from SEQUENCE_EPOCH to stay a small integer.
+        sequence=int((event.updated_at - SEQUENCE_EPOCH).total_seconds()) if event.updated_at else 0,
         last_modified=(event.updated_at or event.created_at or timezone.now()).astimezone(UTC),
     )
 
