@@ -10,6 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
 from core.admin import content_tools_for_editors
+from home import views as home_views
 from ticketing.admin.dashboard import StaffHomeView
 
 # /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
@@ -31,6 +32,10 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),
     path("legal/", include("legal.urls")),
+    # Issue 12: calendars and search engines (before Wagtail's pages, which would 404 them).
+    path("events/calendar.ics", home_views.events_calendar, name="events-calendar"),
+    path("sitemap.xml", home_views.sitemap, name="sitemap"),
+    path("robots.txt", home_views.robots_txt, name="robots"),
 ]
 
 if settings.SUMUP_SANDBOX and apps.is_installed("sumup_sandbox"):
