@@ -11,6 +11,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
+        from config import slow_queries
         from core import page_cache
 
         page_cache.listen_for_content_changes()
+        # The site's one start-up hook: every process (web, worker, commands) logs slow queries.
+        slow_queries.install()
