@@ -11,8 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
+        from config import slow_queries
         from core import csv, page_cache
 
         page_cache.listen_for_content_changes()
         # Wagtail's own CSV exports escape formula-like cells as the site's do (core.csv).
         csv.escape_wagtail_exports()
+        # The site's one start-up hook: every process (web, worker, commands) logs slow queries.
+        slow_queries.install()
