@@ -188,7 +188,7 @@ class CheckoutForm(PublicFormChecks, forms.Form):
         """Once validated, add the CAPTCHA's widget if this post was not asked for it (the review
         step's, the "change your order" one), so the form shown again can be sent as it is."""
         if "captcha" not in self.fields:
-            self.full_clean() if self._errors is None else None  # validate first, without the CAPTCHA
+            self.is_valid()  # validate first: this post carries no answer from Google
             self.add_captcha()
 
     def typed_quantities(self):

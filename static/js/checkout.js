@@ -23,6 +23,10 @@
   var summary = form.querySelector("[data-error-summary]");
   if (summary) {
     summary.focus();
+    // The #tickets fragment's scroll can take the focus back; give it once more after load.
+    window.addEventListener("load", function () {
+      summary.focus();
+    });
   }
 
   var zero = form.getAttribute("data-money-zero") || "0.00";
