@@ -17,7 +17,7 @@ from ticketing.models import Order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots-checkout")
+SHOTS = Path("/tmp/shots-checkout")  # noqa: S108 - screenshots for a person, never read back
 WIDTHS = {"phone": 390, "desktop": 1280}
 
 # axe's "incomplete" results (needs review) that were looked at and are fine, with why. Any
