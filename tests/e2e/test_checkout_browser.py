@@ -98,7 +98,8 @@ def test_the_total_follows_the_quantities_as_they_change(browser, show, device):
     shot(page, f"event-errors-{device}")
     assert_accessible(page, "event page with errors")
     assert Order.objects.count() == 0
-    assert page.console_errors == []
+    # The form's own answer is a 400 (Chromium logs it); nothing else may fail.
+    assert [e for e in page.console_errors if "status of 400" not in e] == []
     context.close()
 
 
