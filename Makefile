@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The demo shows the site's own error pages; `make demo DEMO_DEBUG=1` for Django's technical ones.
+DEMO_DEBUG ?= 0
 
 .PHONY: demo test install install-dev chromium migrate lint format bench clean
 
@@ -33,7 +35,7 @@ demo: install
 	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user: admin)"
 	@echo "  Mail:  var/mail/  (ticket e-mails are written here)"
 	@echo ""
-	DJANGO_SETTINGS_MODULE=config.settings.dev SITE_URL=http://$(HOST):$(PORT) \
+	DJANGO_SETTINGS_MODULE=config.settings.dev SITE_URL=http://$(HOST):$(PORT) DEBUG=$(DEMO_DEBUG) \
 		$(PY) manage.py run_demo --addrport $(HOST):$(PORT)
 
 ## make test: the whole suite; on PostgreSQL when DATABASE_URL is set, else SQLite.

@@ -43,10 +43,17 @@ if settings.SUMUP_SANDBOX and apps.is_installed("sumup_sandbox"):
     # production refuses to start with SUMUP_SANDBOX on.
     urlpatterns.append(path("sandbox/sumup/", include("sumup_sandbox.urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if (settings.DEBUG or getattr(settings, "SERVE_MEDIA", False)) and settings.MEDIA_URL.startswith("/"):
+    # Uploaded images from MEDIA_ROOT: development only (dev.py's SERVE_MEDIA, also with DEBUG
+    # off for the demo); production serves them from its storage.
+    from django.urls import re_path
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+        )
+    )
 
 urlpatterns.append(path("", include(wagtail_urls)))
 

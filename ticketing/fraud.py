@@ -140,12 +140,14 @@ def check_velocity(exposure, wanted):
     """Refuse an order that would give one client or one mailbox too many tickets for an event."""
     if exposure["client"] + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
         raise VelocityLimitExceeded(
-            "That is more tickets for this event than we can sell to one connection. "
+            f"We sell at most {settings.MAX_TICKETS_PER_IP_PER_EVENT} tickets for this event to one "
+            "connection, counting the orders already made from it. "
             "If you are buying for a group, please contact us."
         )
     if exposure["email"] + wanted > settings.MAX_TICKETS_PER_EMAIL_PER_EVENT:
         raise VelocityLimitExceeded(
-            "That is more tickets for this event than we can sell to one e-mail address. "
+            f"We sell at most {settings.MAX_TICKETS_PER_EMAIL_PER_EVENT} tickets for this event to one "
+            "e-mail address, counting the orders already made with it. "
             "If you are buying for a group, please contact us."
         )
 
