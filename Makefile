@@ -5,8 +5,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The demo shows the site's own error pages; `make demo DEMO_DEBUG=1` for Django's technical ones.
+DEMO_DEBUG ?= 0
 
-.PHONY: demo test install install-dev migrate lint format bench clean
+.PHONY: demo test install install-dev chromium migrate lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +35,16 @@ demo: install
 	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user: admin)"
 	@echo "  Mail:  var/mail/  (ticket e-mails are written here)"
 	@echo ""
-	DJANGO_SETTINGS_MODULE=config.settings.dev SITE_URL=http://$(HOST):$(PORT) \
+	DJANGO_SETTINGS_MODULE=config.settings.dev SITE_URL=http://$(HOST):$(PORT) DEBUG=$(DEMO_DEBUG) \
 		$(PY) manage.py run_demo --addrport $(HOST):$(PORT)
 
-## make test: the whole suite; on PostgreSQL when DATABASE_URL is set, else SQLite
-test: install-dev
+## make test: the whole suite; on PostgreSQL when DATABASE_URL is set, else SQLite.
+## Brings what the tests need: the Python packages, and Debian's chromium for the browser tests.
+test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@sh scripts/ensure_chromium.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

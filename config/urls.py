@@ -10,6 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
 from core.admin import content_tools_for_editors
+from home import views as home_views
 from ticketing.admin.dashboard import StaffHomeView
 
 # /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
@@ -31,6 +32,10 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),
     path("legal/", include("legal.urls")),
+    # Issue 12: calendars and search engines (before Wagtail's pages, which would 404 them).
+    path("events/calendar.ics", home_views.events_calendar, name="events-calendar"),
+    path("sitemap.xml", home_views.sitemap, name="sitemap"),
+    path("robots.txt", home_views.robots_txt, name="robots"),
 ]
 
 if settings.SUMUP_SANDBOX and apps.is_installed("sumup_sandbox"):
@@ -38,10 +43,17 @@ if settings.SUMUP_SANDBOX and apps.is_installed("sumup_sandbox"):
     # production refuses to start with SUMUP_SANDBOX on.
     urlpatterns.append(path("sandbox/sumup/", include("sumup_sandbox.urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if (settings.DEBUG or getattr(settings, "SERVE_MEDIA", False)) and settings.MEDIA_URL.startswith("/"):
+    # Uploaded images from MEDIA_ROOT: development only (dev.py's SERVE_MEDIA, also with DEBUG
+    # off for the demo); production serves them from its storage.
+    from django.urls import re_path
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+        )
+    )
 
 urlpatterns.append(path("", include(wagtail_urls)))
 

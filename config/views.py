@@ -1,11 +1,15 @@
 """Health checks and the site's own error pages."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Max, Min
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +36,40 @@ def _worker_state():
     return worker_state()
 
 
+def _worker_stale(now=None) -> bool:
+    """True when the worker has run no periodic job for more than WORKER_STALE_MINUTES.
+
+    Only where the django-tasks-db queue is in use (`scheduling_available`): elsewhere (tests'
+    immediate backend) no worker exists to be dead. The expiry job runs every minute, so a live
+    worker starts a run at least every minute or two; a database whose jobs were scheduled
+    (after `migrate`) but never started counts from when the first run was due. One aggregate
+    over the few ScheduledJob rows: cheap enough for a probe every few seconds.
+    """
+    from ticketing.models import ScheduledJob
+    from ticketing.schedule import scheduling_available
+
+    if not scheduling_available():
+        return False
+    seen = ScheduledJob.objects.aggregate(
+        started=Max("last_started_at"), finished=Max("last_finished_at"), first_due=Min("next_run_at")
+    )
+    last_run = max((moment for moment in (seen["started"], seen["finished"]) if moment), default=None)
+    since = last_run or seen["first_due"]
+    if since is None:  # no job was ever scheduled here: nothing to judge the worker by
+        return False
+    now = now or timezone.now()
+    return since < now - timedelta(minutes=settings.WORKER_STALE_MINUTES)
+
+
 def ready(request):
-    """Ready to serve: the database and the cache answer. Names the part that does not.
+    """Ready to serve: the database and the cache answer, and the worker is alive. Names the part
+    that does not.
 
     It also says whether the worker runs its periodic jobs on time ("worker": "ok", "late" or
-    "unknown"). A late worker does not make this instance unready: the shop sells without it,
-    and taking every web instance out of service because the worker died would close the shop.
+    "unknown"). When no periodic job has run for WORKER_STALE_MINUTES, the worker is dead, not
+    only late: the answer is 503 naming "worker", so the uptime monitor alerts. The platforms'
+    instance checks use /health/, never this one, so a dead worker alerts a person without
+    taking the web instances (and so the shop, which sells without the worker) out of service.
     """
     failing = []
     for name, probe in (("database", _database_answers), ("cache", _cache_answers)):
@@ -51,9 +83,12 @@ def ready(request):
         return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
     try:
         worker = _worker_state()
+        stale = _worker_stale()
     except Exception:  # never a 500 from a health check
         logger.warning("worker state unknown", exc_info=True)
-        worker = "unknown"
+        worker, stale = "unknown", False
+    if stale:
+        return JsonResponse({"status": "unavailable", "failing": ["worker"], "worker": "late"}, status=503)
     return JsonResponse({"status": "ok", "worker": worker})
 
 

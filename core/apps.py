@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """What the site's apps share: site settings, the page cache, admin helpers.
+    """What the site's apps share: site settings, the page cache, admin helpers, safe CSV.
 
     It depends on no other app of the project; `home`, `ticketing` and `legal` depend on it.
     """
@@ -11,6 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
-        from core import page_cache
+        from config import slow_queries
+        from core import csv, page_cache
 
         page_cache.listen_for_content_changes()
+        # Wagtail's own CSV exports escape formula-like cells as the site's do (core.csv).
+        csv.escape_wagtail_exports()
+        # The site's one start-up hook: every process (web, worker, commands) logs slow queries.
+        slow_queries.install()

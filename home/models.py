@@ -16,6 +16,7 @@ from wagtail.models import Page
 
 from core.models import CachedPage
 from core.page_cache import expire_page_by, listing_has_pages
+from home import structured_data
 from ticketing import shop
 
 EVENTS_PER_PAGE = 12
@@ -138,4 +139,18 @@ class EventPage(CachedPage):
         context["hold_minutes"] = shown.hold_minutes
         expire_page_by(request, shown.sales_change_at)
         context.setdefault("checkout_form", shown.checkout_form())
+        context.update(self.search_and_share(request, shown))
         return context
+
+    def search_and_share(self, request, shown):
+        """The page's canonical address, the picture shared sites show, and its schema.org data."""
+        url = self.get_full_url(request)
+        image = structured_data.shared_image(self, request)
+        description = self.search_description or self.summary
+        data = structured_data.event_data(self, shown, url=url, image=image, description=description)
+        return {
+            "canonical_url": url,
+            "share_image": image,
+            "share_description": description,
+            "structured_data": structured_data.json_ld(data),
+        }

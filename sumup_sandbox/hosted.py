@@ -9,7 +9,8 @@ the buyer's behalf would be a bad habit to model even in a sandbox. A browser ge
 token with the page; a script must GET the page before it POSTs (or use ``state.press``).
 
 After a POST the browser is redirected back to the same URL (Post/Redirect/Get), which
-then shows the outcome, so reloading the result never presses the button twice.
+then shows the outcome, so reloading the result never presses the button twice. A paid page
+with a redirect_url returns the buyer to the shop by itself (a meta refresh), as SumUp does.
 """
 
 from django.shortcuts import redirect, render
@@ -19,6 +20,9 @@ from . import callbacks, payloads, services
 from .models import SandboxCheckout
 
 ACTIONS = ("pay", "decline")
+# Once paid, the page goes back to the shop's redirect_url by itself after this long, as SumUp's
+# hosted checkout does; the "Back to merchant website" link is there meanwhile.
+RETURN_SECONDS = 2
 
 
 def _page_state(checkout):
@@ -36,6 +40,7 @@ def _render(request, checkout, status=200, error=""):
         "state": _page_state(checkout),
         "merchant_name": payloads.merchant_name(),
         "error": error,
+        "return_seconds": RETURN_SECONDS,
     }
     return render(request, "sumup_sandbox/hosted.html", context, status=status)
 

@@ -93,6 +93,35 @@ def order_total(quantities: dict[TicketType, int]) -> Decimal:
     return sum((t.price * n for t, n in quantities.items()), Decimal("0.00")).quantize(Decimal("0.01"))
 
 
+@dataclass(frozen=True)
+class OrderLinePreview:
+    ticket_type: TicketType
+    quantity: int
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """What the buyer is about to pay for, before anything is reserved: the review step's table."""
+
+    lines: list[OrderLinePreview]
+    total: Decimal
+
+
+def preview_order(quantities: dict[TicketType, int]) -> OrderPreview:
+    """The lines and total of an order of `quantities`, priced from our database only.
+
+    The same arithmetic as the order `place_order` would create, so the "Pay" amount on the
+    review page is the amount SumUp is asked for.
+    """
+    lines = [
+        OrderLinePreview(ticket_type=t, quantity=n, line_total=(t.price * n).quantize(Decimal("0.01")))
+        for t, n in quantities.items()
+        if n
+    ]
+    return OrderPreview(lines=lines, total=order_total(quantities))
+
+
 def check_order_rules(event: Event, quantities: dict[TicketType, int], now=None) -> None:
     """Every rule about what one order may contain, in the buyer's words. Raises CheckoutRefused.
 
@@ -100,23 +129,41 @@ def check_order_rules(event: Event, quantities: dict[TicketType, int], now=None)
     caller (a form, a test, a future API). Stock is not among them: only the inventory's
     conditional UPDATE can say whether tickets remain.
     """
+    problems = order_rule_problems(event, quantities, now)
+    if problems:
+        raise problems[0]
+
+
+def order_rule_problems(
+    event: Event, quantities: dict[TicketType, int], now=None, *, count_none_chosen=True
+) -> list[CheckoutRefused]:
+    """Every rule `quantities` break, each as the refusal to show the buyer, all at once.
+
+    The checkout shows them together with the form's own errors, so a buyer fixes everything in
+    one round instead of meeting one message at a time. `count_none_chosen=False` leaves out
+    "Choose at least one ticket" for a form whose quantities did not all parse: the buyer may
+    well have chosen some.
+    """
     closed = event.why_not_on_sale(now)
     if closed:
-        raise CheckoutRefused(closed)  # a conflict with the clock, not the buyer's mistake
+        return [CheckoutRefused(closed)]  # a conflict with the clock, not the buyer's mistake
     if any(t.event_id != event.pk for t in quantities):
-        raise OrderRuleBroken("Your order named a ticket type that is not sold for this event.")
+        return [OrderRuleBroken("Your order named a ticket type that is not sold for this event.")]
     if any(n < 0 for n in quantities.values()):
-        raise OrderRuleBroken("The number of tickets cannot be negative.")
+        return [OrderRuleBroken("The number of tickets cannot be negative.")]
     if not any(quantities.values()):
-        raise OrderRuleBroken("Choose at least one ticket.")
-    for ticket_type, n in quantities.items():
-        if n > ticket_type.max_per_order:
-            raise OrderRuleBroken(
-                f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order.",
-                ticket_type=ticket_type,
-            )
-    if order_total(quantities) <= 0:
-        raise OrderRuleBroken("These tickets cannot be bought online; please contact us.")
+        return [OrderRuleBroken("Choose at least one ticket.")] if count_none_chosen else []
+    problems = [
+        OrderRuleBroken(
+            f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order.",
+            ticket_type=ticket_type,
+        )
+        for ticket_type, n in quantities.items()
+        if n > ticket_type.max_per_order
+    ]
+    if not problems and order_total(quantities) <= 0:
+        problems.append(OrderRuleBroken("These tickets cannot be bought online; please contact us."))
+    return problems
 
 
 def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Order:

@@ -140,7 +140,9 @@ class CheckoutForm(PublicFormChecks, forms.Form):
         error_messages={"required": "Please accept the Terms of Service to continue."},
     )
 
-    def __init__(self, data=None, *, event, ticket_types=None, **kwargs):
+    def __init__(self, data=None, *, event, ticket_types=None, check_captcha=True, **kwargs):
+        """`check_captcha=False` for the review step: Google's answer can be checked only once,
+        so it is asked for on the review page, just before the order is placed."""
         super().__init__(data, **kwargs)
         self.event = event
         self.ticket_types = list(ticket_types if ticket_types is not None else event.ticket_types.all())
@@ -151,16 +153,22 @@ class CheckoutForm(PublicFormChecks, forms.Form):
                 max_value=ABSOLUTE_MAX_QUANTITY,
                 required=False,
                 initial=0,
-                widget=forms.NumberInput(
-                    attrs={"class": "qty", "min": 0, "max": ticket_type.max_purchasable}
-                ),
+                # Said up front, beside the quantity (and read out with it), not only when broken.
+                help_text=f"At most {ticket_type.max_per_order} per order.",
+                widget=forms.NumberInput(attrs={"class": "qty"}),
                 error_messages={
                     "invalid": "Enter a whole number of tickets.",
                     "min_value": "The number of tickets cannot be negative.",
                     "max_value": f"That is more {ticket_type.name} tickets than one order can hold.",
                 },
             )
-        self.add_captcha()
+            # After the field's own bounds, which would say 100: the browser is told the real
+            # most, this order's maximum or what is left if that is fewer.
+            self.fields[quantity_field_name(ticket_type)].widget.attrs.update(
+                min=0, max=ticket_type.max_purchasable
+            )
+        if check_captcha:
+            self.add_captcha()
 
     def quantity_fields(self):
         """(ticket type, bound field) pairs, for the template's ticket table."""
@@ -175,6 +183,24 @@ class CheckoutForm(PublicFormChecks, forms.Form):
         }
         cleaned["quantities"] = {t: n for t, n in cleaned["quantities"].items() if n}
         return cleaned
+
+    def offer_captcha(self):
+        """Once validated, add the CAPTCHA's widget if this post was not asked for it (the review
+        step's, the "change your order" one), so the form shown again can be sent as it is."""
+        if "captcha" not in self.fields:
+            self.is_valid()  # validate first: this post carries no answer from Google
+            self.add_captcha()
+
+    def typed_quantities(self):
+        """{ticket type: number} as typed, or None while any quantity does not parse.
+
+        Lets the checkout's rules run beside the form's own errors, so every problem is shown
+        in one round; unparsed numbers would make "choose at least one ticket" a wrong guess.
+        """
+        names = [quantity_field_name(t) for t in self.ticket_types]
+        if any(self.has_error(name) for name in names):
+            return None
+        return {t: n for t in self.ticket_types if (n := self.cleaned_data.get(quantity_field_name(t)) or 0)}
 
     def show_refusal(self, refused):
         """Show the checkout's refusal beside the quantity it is about, or above the form."""

@@ -140,14 +140,30 @@ def check_velocity(exposure, wanted):
     """Refuse an order that would give one client or one mailbox too many tickets for an event."""
     if exposure["client"] + wanted > settings.MAX_TICKETS_PER_IP_PER_EVENT:
         raise VelocityLimitExceeded(
-            "That is more tickets for this event than we can sell to one connection. "
+            f"We sell at most {settings.MAX_TICKETS_PER_IP_PER_EVENT} tickets for this event to one "
+            "connection, counting the orders already made from it. "
             "If you are buying for a group, please contact us."
         )
     if exposure["email"] + wanted > settings.MAX_TICKETS_PER_EMAIL_PER_EVENT:
         raise VelocityLimitExceeded(
-            "That is more tickets for this event than we can sell to one e-mail address. "
+            f"We sell at most {settings.MAX_TICKETS_PER_EMAIL_PER_EVENT} tickets for this event to one "
+            "e-mail address, counting the orders already made with it. "
             "If you are buying for a group, please contact us."
         )
+
+
+# What each risk flag means, in the words staff read on an order's page.
+RISK_FLAG_WORDS = {
+    "max_quantity": "As many tickets of one type as an order may hold, and 6 or more in all",
+    "shared_ip_other_email": "Placed from a connection that other e-mail addresses also bought from",
+    "short_user_agent": "The browser gave little or no description of itself",
+    "numeric_email": "The e-mail address is mostly digits",
+}
+
+
+def describe_risk_flags(flags) -> list[str]:
+    """The order's risk flags in words; a flag this code no longer raises reads as itself."""
+    return [RISK_FLAG_WORDS.get(flag, str(flag)) for flag in flags or ()]
 
 
 def risk_flags(exposure, email, quantities, user_agent):

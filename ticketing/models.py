@@ -324,6 +324,18 @@ class Order(GuardedColumnsModel):
     terms_version = models.CharField(
         "Terms version accepted", max_length=20, blank=True, default="", editable=False
     )
+    # When a person at the box office looked at this order's risk flags or review, and who:
+    # from then on it no longer counts as waiting for a person (`ticketing.boxoffice`).
+    # Reviewing changes nothing else: an unpaid order stays unpaid.
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -338,6 +350,10 @@ class Order(GuardedColumnsModel):
             # Its own permission, not "change order": the box office resends (correcting the
             # address in the resend form) without being able to edit orders.
             ("resend_tickets", "Can e-mail an order's tickets again"),
+            # The box office's own actions on one order (`ticketing.boxoffice`).
+            ("cancel_unpaid_order", "Can cancel an unpaid order"),
+            ("review_order", "Can mark a flagged order reviewed"),
+            ("correct_buyer_contact", "Can correct a buyer's name or e-mail"),
         ]
 
     def __str__(self):

@@ -86,6 +86,8 @@ TRANSITIONS = (
     ),
     Transition("expire", (Status.PENDING,), Status.EXPIRED, stock=Stock.RELEASE),
     Transition("cancel", (Status.PENDING,), Status.CANCELLED, stock=Stock.RELEASE),
+    # The box office closes an unpaid order under review: its tickets went back when it got there.
+    Transition("cancel", (Status.NEEDS_REVIEW,), Status.CANCELLED),
     Transition("send_to_review", (Status.PENDING,), Status.NEEDS_REVIEW, stock=Stock.RELEASE),
     Transition("send_to_review", (Status.EXPIRED, Status.CANCELLED), Status.NEEDS_REVIEW),
     Transition(
@@ -284,7 +286,8 @@ def expire(order: Order) -> bool:
 
 
 def cancel(order: Order, *, cause: str) -> bool:
-    """Cancel a pending order (its payment could not start); its tickets go back on sale."""
+    """Cancel an unpaid order: a pending one (its payment could not start, or the box office
+    cancelled it) gives its tickets back on sale; one in review holds none any more."""
     return _apply(order, "cancel", Status.CANCELLED, cause=cause)
 
 
@@ -295,7 +298,10 @@ def send_to_review(order: Order, *, cause: str) -> bool:
     """
     if order.status not in (Status.PENDING, Status.EXPIRED, Status.CANCELLED):
         return False
-    moved = _apply(order, "send_to_review", Status.NEEDS_REVIEW, cause=cause)
+    # A new reason for review wipes an earlier review: it is this one a person must look at.
+    moved = _apply(
+        order, "send_to_review", Status.NEEDS_REVIEW, cause=cause, reviewed_at=None, reviewed_by=None
+    )
     if moved:
         logger.warning("order needs review", extra={"order": order.reference, "cause": cause})
     return moved

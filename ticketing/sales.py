@@ -204,8 +204,13 @@ def _sales_per_day(event_ids, now) -> dict[int, list[DaySales]]:
 # --- Waiting for a person -----------------------------------------------------------------------
 
 
+# Orders a person has marked reviewed (`ticketing.boxoffice`) no longer wait for anyone.
+def orders_in_review_filter() -> dict:
+    return {"status__exact": Order.Status.NEEDS_REVIEW, "reviewed_at__isnull": True}
+
+
 def orders_in_review():
-    return Order.objects.filter(status=Order.Status.NEEDS_REVIEW)
+    return Order.objects.filter(**orders_in_review_filter())
 
 
 # The flagged orders as a filter the admin's order list also takes from its address (see
@@ -217,6 +222,7 @@ def flagged_orders_filter(now=None) -> dict:
         "status__in": Order.OWNS_TICKETS,
         "risk_flags__0__isnull": False,
         "event__starts_at__gt": now or timezone.now(),
+        "reviewed_at__isnull": True,
     }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Prefetch
 
+from ticketing import calendar
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, TicketType
 
@@ -61,3 +62,28 @@ def event_for_page(event_id: int) -> EventForPage:
         sales_change_at=event.next_sales_change(),
         hold_minutes=settings.ORDER_HOLD_MINUTES,
     )
+
+
+# --- Calendars (issue 12) ---------------------------------------------------------------------
+
+# What an event page tells search engines about sales: the states a buyer sees.
+SalesState = Event.SalesState
+
+
+def on_sale(pages):
+    """`pages` narrowed to those whose event is on sale (announced and selling: sold out or
+    not yet open included, cancelled and draft events not)."""
+    return pages.filter(event__status=Event.Status.ON_SALE)
+
+
+def calendar_entry(event: Event, *, url: str, description: str = "") -> calendar.CalendarEntry:
+    """The event as a calendar entry, with the address of its page."""
+    return calendar.entry_for(event, url=url, description=description)
+
+
+def calendar_file(entries, *, name: str) -> bytes:
+    """An .ics file of `entries` (served as CALENDAR_CONTENT_TYPE)."""
+    return calendar.calendar_file(entries, name=name)
+
+
+CALENDAR_CONTENT_TYPE = calendar.CONTENT_TYPE

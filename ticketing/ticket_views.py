@@ -8,13 +8,13 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from ticketing import checkin
+from ticketing import calendar, checkin
 from ticketing.models import Event, Order
 from ticketing.tickets import ticket_cards
 
@@ -33,6 +33,27 @@ def order_tickets_view(request, token):
         {"order": order, "event": order.event, "cards": ticket_cards(order)},
     )
     # The URL is the secret that shows these tickets: never send it to another site.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_safe
+@never_cache
+def order_calendar_view(request, token):
+    """The order's event as an .ics file, by the order's secret URL, once it has tickets.
+
+    An order without tickets (unpaid, expired, refunded) has no event to go to: 404, as for a
+    token that names no order.
+    """
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    if order.status not in Order.OWNS_TICKETS:
+        raise Http404("This order has no tickets.")
+    response = HttpResponse(
+        calendar.calendar_file([calendar.entry_for_order(order)]), content_type=calendar.CONTENT_TYPE
+    )
+    response["Content-Disposition"] = f'attachment; filename="{calendar.file_name(order.event)}"'
+    # As the ticket page: the URL is the secret, never sent on nor listed by a search engine.
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -12,6 +12,8 @@ urlpatterns = [
     path("webhooks/sumup/", webhooks.sumup_webhook, name="sumup-webhook"),
     # Tickets once paid (issue 4): the buyer's ticket page and the door check-in.
     path("orders/<str:token>/tickets/", ticket_views.order_tickets_view, name="tickets"),
+    # Issue 12: the order's event for the buyer's calendar.
+    path("orders/<str:token>/calendar.ics", ticket_views.order_calendar_view, name="order-calendar"),
     path("check-in/", ticket_views.check_in_events_view, name="check-in"),
     path("check-in/<int:event_id>/", ticket_views.check_in_view, name="check-in-event"),
 ]

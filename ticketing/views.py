@@ -7,12 +7,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.exceptions import Ratelimited
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import checkout, fraud
-from ticketing.forms import CheckoutForm
+from ticketing.forms import CheckoutForm, quantity_field_name
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import refresh_payment_if_due
@@ -23,6 +24,11 @@ logger = logging.getLogger(__name__)
 CHECKOUT_PAUSED = (
     "We can’t take orders for a moment because of a technical problem on our side. Nothing has "
     "been reserved or charged, and your details are still below: please try again in a minute."
+)
+CHECKOUT_LIMITED = (
+    "Too many orders have come from your connection in a short time, so we’ve paused them for a "
+    "moment. Nothing has been reserved or charged, and your details are still below: please try "
+    "again in a minute."
 )
 PAY_AGAIN_PAUSED = (
     "We can’t start a new payment for a moment because of a technical problem on our side. "
@@ -38,14 +44,30 @@ def checkout_rate(group, request):
     return settings.CHECKOUT_RATE_LIMIT
 
 
-def _event_page_response(request, event, form, status):
-    """Show the event page again with the buyer's form, its errors and what they typed."""
+def _event_page(event):
     page = event.pages.live().specific().first()
     if page is None:
         raise Http404("This event has no page.")
+    return page
+
+
+def _event_page_response(request, event, form, status):
+    """Show the event page again with the buyer's form, its errors and what they typed."""
+    page = _event_page(event)
+    form.offer_captcha()
     context = page.get_context(request)
     context["checkout_form"] = form
     return render(request, page.get_template(request), context, status=status)
+
+
+def _checkout_form(request, event, *, check_captcha=True):
+    return CheckoutForm(
+        request.POST, event=event, ticket_types=event.ticket_types.all(), check_captcha=check_captcha
+    )
+
+
+def _event_for_checkout(event_id):
+    return get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
 
 
 def checkout_paused(request, event_id):
@@ -54,25 +76,67 @@ def checkout_paused(request, event_id):
     Selling without limits would open the door to bots; the outage is usually short, so the
     buyer gets the event page back with what they typed and a word to try again.
     """
-    event = get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
-    form = CheckoutForm(request.POST, event=event, ticket_types=event.ticket_types.all())
-    form.add_error(None, CHECKOUT_PAUSED)
+    event = _event_for_checkout(event_id)
+    form = _checkout_form(request, event)
+    form.add_error(None, CHECKOUT_PAUSED)  # shown alone: the form is not validated
     response = _event_page_response(request, event, form, status=503)
     response["Retry-After"] = "60"
     return response
 
 
-@require_POST
-@limit_or_refuse(key=client_ip_key, rate=checkout_rate, refuse=checkout_paused)
+def checkout_limited(request, event_id):
+    """The checkout over its rate limit: a 429, but on the event page with what was typed.
+
+    A bare "too many attempts" page would lose the buyer's order; a real buyer who pressed the
+    button a few times too often only has to wait a minute and press it again.
+    """
+    event = _event_for_checkout(event_id)
+    form = _checkout_form(request, event)
+    form.add_error(None, CHECKOUT_LIMITED)  # shown alone: the form is not validated
+    response = _event_page_response(request, event, form, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+# The checkout form's "step": "review" (the server shows the order and its total before anything
+# is reserved: the form's default, for a browser without JavaScript), "change" (back to the event
+# page from the review, with what was typed), anything else places the order and goes to pay.
+STEP_REVIEW = "review"
+STEP_CHANGE = "change"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache  # the answers carry what the buyer typed: no cache may keep them
 def checkout_view(request, event_id):
+    """The checkout's URL. A GET (a bookmark, a reload after an error, a shared link) goes to the
+    event page's tickets, where the form is; a POST is an order."""
+    if request.method != "POST":
+        event = get_object_or_404(Event, pk=event_id)
+        return HttpResponseRedirect(_event_page(event).url + "#tickets")
+    try:
+        return _checkout(request, event_id)
+    except Ratelimited:
+        return checkout_limited(request, event_id)
+
+
+@limit_or_refuse(
+    key=client_ip_key, rate=checkout_rate, refuse=checkout_paused, group="ticketing.views.checkout_view"
+)
+def _checkout(request, event_id):
     user_agent = request.headers.get("User-Agent", "")
     if fraud.is_bot(user_agent):
         return render(request, "ticketing/refused.html", status=403)
-    event = get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
-    form = CheckoutForm(request.POST, event=event, ticket_types=event.ticket_types.all())
-    if not form.is_valid():
-        # 503 when only Google's CAPTCHA check could not be made: ours to fix, worth a retry.
-        return _event_page_response(request, event, form, status=503 if form.captcha_unavailable else 400)
+    event = _event_for_checkout(event_id)
+    step = request.POST.get("step")
+    if step == STEP_CHANGE:
+        form = _checkout_form(request, event, check_captcha=False)
+        return _event_page_response(request, event, form, status=200)
+    form = _checkout_form(request, event, check_captcha=step != STEP_REVIEW)
+    problems = _every_problem(event, form)
+    if problems is not None:
+        return _event_page_response(request, event, form, status=problems)
+    if step == STEP_REVIEW:
+        return _review_page(request, event, form)
     buyer = checkout.Buyer(
         name=form.cleaned_data["name"],
         email=form.cleaned_data["email"],
@@ -90,6 +154,48 @@ def checkout_view(request, event_id):
         form.show_refusal(refused)
         return _event_page_response(request, event, form, status=_refusal_status(refused))
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+def _every_problem(event, form):
+    """Validate the form and the order's rules together; the status to answer with, or None.
+
+    Both kinds of error are shown in one round (a missing e-mail address no longer hides "choose
+    at least one ticket"); the rules are the checkout's, the form only shows them.
+    """
+    valid = form.is_valid()
+    quantities = form.typed_quantities()
+    problems = [] if quantities is None else checkout.order_rule_problems(event, quantities)
+    for problem in problems:
+        form.show_refusal(problem)
+    if not valid:
+        # 503 when only Google's CAPTCHA check could not be made: ours to fix, worth a retry.
+        return 503 if form.captcha_unavailable else 400
+    if problems:
+        return _refusal_status(problems[0])
+    return None
+
+
+def _review_page(request, event, form):
+    """The order, its lines and total, and the "Pay" button: nothing is reserved until it is pressed.
+
+    Every field travels on as a hidden input (the CAPTCHA, when on, is asked for here), so
+    pressing "Pay" posts the same order through the same checks.
+    """
+    quantities = form.cleaned_data["quantities"]
+    return render(
+        request,
+        "ticketing/checkout_review.html",
+        {
+            "event": event,
+            "buyer": form.cleaned_data,
+            "quantity_fields": [(quantity_field_name(t), n) for t, n in quantities.items()],
+            # Unbound: only for the CAPTCHA's widget, when the CAPTCHA is on.
+            "captcha_form": CheckoutForm(event=event, ticket_types=form.ticket_types),
+            "preview": checkout.preview_order(quantities),
+            "hold_minutes": settings.ORDER_HOLD_MINUTES,
+            "event_page": _event_page(event),
+        },
+    )
 
 
 def _refusal_status(refused) -> int:

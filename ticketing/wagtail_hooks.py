@@ -10,12 +10,20 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
-from ticketing import cancellation, checkout, delivery
+from ticketing import boxoffice, cancellation, checkout, delivery
+from ticketing.admin.attendees import (
+    LOG_ATTENDEES_DOWNLOADED,
+    AttendeeCsvView,
+    AttendeeListView,
+    ChooseEventView,
+    DoorListView,
+)
 from ticketing.admin.cancel_event import CancelEventView
 from ticketing.admin.dashboard import PaymentAttentionPanel, SalesPanel
 from ticketing.admin.door import ScannerMenuItem
 from ticketing.admin.menu import TicketingGroup
 from ticketing.admin.mismatches import ReconciliationMismatchAdmin, ResolveMismatchView
+from ticketing.admin.order_actions import CancelUnpaidOrderView, CorrectBuyerContactView, MarkReviewedView
 from ticketing.admin.refunds import RefundOrderView
 from ticketing.admin.resend import ResendTicketsView
 from ticketing.payments import reconcile, refunds
@@ -42,10 +50,36 @@ def register_ticketing_admin_urls():
         path("ticketing/order/<int:pk>/refund/", RefundOrderView.as_view(), name="ticketing_order_refund"),
         path("ticketing/event/<int:pk>/cancel/", CancelEventView.as_view(), name="ticketing_event_cancel"),
         path(
+            "ticketing/order/<int:pk>/cancel/", CancelUnpaidOrderView.as_view(), name="ticketing_order_cancel"
+        ),
+        path(
+            "ticketing/order/<int:pk>/mark-reviewed/",
+            MarkReviewedView.as_view(),
+            name="ticketing_order_mark_reviewed",
+        ),
+        path(
+            "ticketing/order/<int:pk>/correct-contact/",
+            CorrectBuyerContactView.as_view(),
+            name="ticketing_order_correct_contact",
+        ),
+        path(
             "ticketing/reconciliationmismatch/<int:pk>/resolve/",
             ResolveMismatchView.as_view(),
             name="ticketing_mismatch_resolve",
         ),
+        # Who is coming: choose an event, then its attendee list, CSV or printable door list.
+        path("ticketing/attendees/", ChooseEventView.as_view(), name="ticketing_attendees"),
+        path(
+            "ticketing/event/<int:pk>/attendees/",
+            AttendeeListView.as_view(),
+            name="ticketing_event_attendees",
+        ),
+        path(
+            "ticketing/event/<int:pk>/attendees.csv",
+            AttendeeCsvView.as_view(),
+            name="ticketing_event_attendees_csv",
+        ),
+        path("ticketing/event/<int:pk>/door-list/", DoorListView.as_view(), name="ticketing_event_door_list"),
     ]
 
 
@@ -59,10 +93,16 @@ def register_ticketing_log_actions(actions):
         refunds.LOG_REFUND_UNKNOWN, "Refund unanswered", "SumUp did not answer a refund; checking"
     )
     actions.register_action(refunds.LOG_AUTOMATIC_REFUND, "Automatic refund", "Refunded automatically")
+    actions.register_action(LOG_ATTENDEES_DOWNLOADED, "Download attendees", "Attendee list downloaded (CSV)")
     actions.register_action(
         cancellation.LOG_CANCEL_EVENT, "Cancel event", "Event cancelled: sales stopped, buyers being refunded"
     )
     actions.register_action(reconcile.LOG_RESOLVE_MISMATCH, "Resolve mismatch", "Payment mismatch resolved")
+    actions.register_action(boxoffice.LOG_CANCEL, "Cancel order", "Unpaid order cancelled")
+    actions.register_action(boxoffice.LOG_REVIEWED, "Mark reviewed", "Flagged order reviewed")
+    actions.register_action(
+        boxoffice.LOG_CONTACT_CORRECTED, "Correct buyer's contact", "Buyer's name or e-mail corrected"
+    )
 
 
 @hooks.register("construct_homepage_panels")

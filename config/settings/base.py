@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "legal",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +241,7 @@ def redis_caches(url):
     }
 
 
+SILENCED_SYSTEM_CHECKS = []
 if REDIS_URL:
     CACHES = redis_caches(REDIS_URL)
 else:
@@ -247,7 +250,7 @@ else:
     CACHES = {"default": in_process, "shared": in_process}
     # django-ratelimit rejects LocMemCache because it is not shared between processes;
     # dev and tests are one process, and production refuses to start without REDIS_URL.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 # Rate limits count in the shared cache, where an outage is an error that the views handle
 # (core/rate_limits.py): they never silently stop counting.
 RATELIMIT_USE_CACHE = "shared"
@@ -294,6 +297,8 @@ PAYMENT_START_LEASE_SECONDS = env_int("PAYMENT_START_LEASE_SECONDS", 30)
 CHECKOUT_LOCK_TIMEOUT_MS = env_int("CHECKOUT_LOCK_TIMEOUT_MS", 3000)
 # /health/ready/ reports the worker as late when the expiry job has not finished for this long.
 WORKER_LATE_AFTER_MINUTES = env_int("WORKER_LATE_AFTER_MINUTES", 5)
+# /health/ready/ answers 503 ("failing": ["worker"]) when no periodic job has run for this long.
+WORKER_STALE_MINUTES = env_int("WORKER_STALE_MINUTES", 10)
 CHECKOUT_RATE_LIMIT = env_str("CHECKOUT_RATE_LIMIT", "10/m")
 # A data request's confirmation link (e-mailed to the address asked about) lasts this long.
 DATA_REQUEST_LINK_DAYS = env_int("DATA_REQUEST_LINK_DAYS", 7)
@@ -383,6 +388,10 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # --- Errors and logs --------------------------------------------------------------------
 SENTRY_DSN = env_str("SENTRY_DSN")
+# Share of requests and jobs Sentry traces for performance (0 to 1). 0: errors only, no tracing.
+SENTRY_TRACES_SAMPLE_RATE = env_str("SENTRY_TRACES_SAMPLE_RATE", "0")
+# Queries slower than this many milliseconds are logged (SQL only, never its values); 0: none.
+SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 500)
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

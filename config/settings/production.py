@@ -28,6 +28,7 @@ from .base import (
     REDIS_URL,
     SECRET_KEY,
     SENTRY_DSN,
+    SENTRY_TRACES_SAMPLE_RATE,
     SITE_URL,
     SUMUP_API_BASE,
     SUMUP_API_KEY,
@@ -128,6 +129,20 @@ if len(ERASURE_LEDGER_SALT) < 32 or ERASURE_LEDGER_SALT == SECRET_KEY:
         "ERASURE_LEDGER_SALT must be set to a random value of at least 32 characters, other than "
         "SECRET_KEY, and never changed (it keys the erasure ledger)."
     )
+
+
+def _sample_rate(raw):
+    """SENTRY_TRACES_SAMPLE_RATE as a float from 0 to 1, or None when it is not one."""
+    try:
+        rate = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return rate if 0 <= rate <= 1 else None
+
+
+TRACES_SAMPLE_RATE = _sample_rate(SENTRY_TRACES_SAMPLE_RATE)
+if TRACES_SAMPLE_RATE is None:
+    _refuse("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1 (0.1 traces one request in ten).")
 for _name, _sources in (
     ("CSP_EXTRA_SCRIPT_SRC", CSP_EXTRA_SCRIPT_SRC),
     ("CSP_EXTRA_CONNECT_SRC", CSP_EXTRA_CONNECT_SRC),
@@ -172,6 +187,8 @@ if SENTRY_DSN:
         # Stack frames' local variables hold buyers (name, e-mail, address) during a checkout.
         include_local_variables=False,
         before_send=scrub_sentry_event,
-        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+        # Performance tracing: a share of requests and jobs, their queries' SQL without values
+        # (send_default_pii is off). 0 by default: errors only.
+        traces_sample_rate=TRACES_SAMPLE_RATE,
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
     )

@@ -59,3 +59,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Static files are served from the app folders; there is no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# No slow-query log lines in the suite (lock-waiting tests are slow on purpose); the tests of
+# the slow-query log turn it on.
+SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 0)

@@ -1,15 +1,10 @@
 """Periodic jobs on the django-tasks-db queue: seeded once, run by the worker, chained, healed."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -23,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from tests.concurrency import run_concurrently
 from tests.delivery.helpers import run_worker
 from tests.factories import BROWSER, make_event, ticket_types
+from tests.processes import kill, start_worker
 from ticketing import schedule
 from ticketing.checkout import Buyer, place_order
 from ticketing.models import Order, ScheduledJob
@@ -190,32 +186,6 @@ def test_nothing_is_scheduled_on_a_backend_that_cannot_wait():
 
 
 # --- Real worker processes ------------------------------------------------------------------
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def database_url():
-    """This test's database, for a process of its own (a transactional test commits its rows)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def start_worker(log_path):
-    """`manage.py db_worker` in a process of its own, checking its chains every second."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.worker_settings", "DATABASE_URL": database_url()}
-    command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
-    options = ["--interval", "0.2", "--schedule-check-interval", "1"]
-    with open(log_path, "ab") as log:
-        return subprocess.Popen([*command, *options], cwd=BASE_DIR, env=env, stdout=log, stderr=log)
-
-
-def kill(worker):
-    """SIGKILL, as an out-of-memory kill or a lost machine: the worker finishes nothing."""
-    worker.kill()
-    worker.wait(10)
 
 
 def wait_for(condition, timeout=30.0, log_path=None):

@@ -174,9 +174,17 @@ ACCESS = {
     **modeladmin("ticketing.reconciliationmismatch", {F}),
     **modeladmin("ticketing.scheduledjob", NOBODY),
     "ticketing_order_resend_tickets": frozenset({B, SU}),
+    # The box office's own actions on an order (not Finance's: README "Who may do what").
+    **group("ticketing_order_cancel ticketing_order_mark_reviewed ticketing_order_correct_contact", {B, SU}),
     "ticketing_order_refund": frozenset({F, SU}),
     "ticketing_event_cancel": frozenset({F, SU}),
     "ticketing_mismatch_resolve": frozenset({F, SU}),
+    # Who is coming: the attendee list and its CSV for the box office; the printable door
+    # list for whoever checks tickets in; the page choosing an event for both.
+    "ticketing_attendees": frozenset({B, D, SU}),
+    "ticketing_event_attendees": frozenset({B, SU}),
+    "ticketing_event_attendees_csv": frozenset({B, SU}),
+    "ticketing_event_door_list": frozenset({B, D, SU}),
     "ticketing:check-in": frozenset({B, D, SU}),
     "ticketing:check-in-event": frozenset({B, D, SU}),
     # --- Signing in with a second factor: setting up an authenticator app and typing its code,

@@ -63,6 +63,24 @@ ACTIONS = [
         order_state,
     ),
     Action(
+        "ticketing_order_cancel",
+        lambda r: reverse("ticketing_order_cancel", args=[r["order"].pk]),
+        lambda r: {},
+        order_state,
+    ),
+    Action(
+        "ticketing_order_mark_reviewed",
+        lambda r: reverse("ticketing_order_mark_reviewed", args=[r["order"].pk]),
+        lambda r: {},
+        lambda r: (order_state(r), type(r["order"]).objects.get(pk=r["order"].pk).reviewed_at),
+    ),
+    Action(
+        "ticketing_order_correct_contact",
+        lambda r: reverse("ticketing_order_correct_contact", args=[r["order"].pk]),
+        lambda r: {"name": "Someone Else", "email": "thief@example.com", "resend": "on"},
+        order_state,
+    ),
+    Action(
         "ticketing_order_modeladmin_edit",
         lambda r: reverse("ticketing_order_modeladmin_edit", args=[r["order"].pk]),
         lambda r: {"name": "Someone Else", "email": "thief@example.com"},

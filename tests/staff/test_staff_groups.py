@@ -34,6 +34,9 @@ EXPECTED = {
         ("ticketing", "view_buyeremail"),
         ("ticketing", "resend_tickets"),
         ("ticketing", "check_in_ticket"),
+        ("ticketing", "cancel_unpaid_order"),
+        ("ticketing", "review_order"),
+        ("ticketing", "correct_buyer_contact"),
     },
     "Finance": {
         SIGN_IN,

@@ -108,8 +108,9 @@ def test_unknown_event_is_a_404(client):
     assert post(client, Event(pk=999999), {}).status_code == 404
 
 
-def test_get_is_not_allowed(client, event):
-    assert client.get(reverse("ticketing:checkout", args=[event.pk])).status_code == 405
+def test_other_methods_are_not_allowed(client, event):
+    # A GET goes to the event page's tickets (tests/ticketing/test_checkout_review.py).
+    assert client.put(reverse("ticketing:checkout", args=[event.pk])).status_code == 405
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ class PaymentAttentionPanel(Component):
             mismatches=waiting.open_mismatches,
             failed_refunds=user.has_perm(REFUNDS)
             and Refund.objects.filter(status=Refund.Status.FAILED).count(),
-            in_review_url=listing(Order, status__exact=Order.Status.NEEDS_REVIEW),
+            in_review_url=listing(Order, **sales.orders_in_review_filter()),
             flagged_url=listing(Order, **sales.flagged_orders_filter()),
             failed_emails_url=listing(BuyerEmail, status__exact=BuyerEmail.Status.FAILED),
             mismatches_url=reverse("ticketing_reconciliationmismatch_modeladmin_index") + "?state=open",

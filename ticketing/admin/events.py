@@ -3,11 +3,11 @@
 from django.db import transaction
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.views import InspectView
 
 from core.admin import StaffModelAdmin
 from ticketing import catalogue
+from ticketing.admin.attendees import EventButtonHelper as AttendeesButtonHelper
 from ticketing.admin.cancel_event import CANCEL_PERMISSION, cancel_url
 from ticketing.models import Event
 
@@ -58,8 +58,9 @@ class EventForm(WagtailAdminModelForm):
             return super().save(commit=commit)
 
 
-class EventButtonHelper(ButtonHelper):
-    """On an event's page, "Cancel event" for staff who may (afterwards it shows the refunds)."""
+class EventButtonHelper(AttendeesButtonHelper):
+    """An event's buttons: "Attendees" (see its base) and, on the event's page, "Cancel event"
+    for staff who may (afterwards it shows the refunds)."""
 
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)

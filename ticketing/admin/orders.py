@@ -1,8 +1,11 @@
-"""Orders (staff may correct the buyer's contact details, nothing else) and the tickets they hold."""
+"""Orders, with everything about one on its page, the box office's actions on it, and the
+tickets they hold. (Superusers may also edit an order's contact details outright.)"""
 
-from django.db.models import Prefetch
+from django.contrib.admin import SimpleListFilter
+from django.db.models import Prefetch, Q
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.models import ModelLogEntry
 from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.views import InspectView
 
@@ -13,14 +16,36 @@ from core.admin import (
     StaffModelAdmin,
     money,
 )
+from ticketing import boxoffice, fraud
+from ticketing.admin.order_actions import cancel_url, correct_contact_url, mark_reviewed_url
 from ticketing.admin.refunds import REFUND_PERMISSION, refund_url
 from ticketing.admin.resend import RESEND_PERMISSION, resend_url
 from ticketing.models import Order, Refund, Ticket
 from ticketing.payments import refunds
 
 
+class FlaggedFilter(SimpleListFilter):
+    """Orders that ask for a person (risk flags, or in review) and that nobody has reviewed
+    yet; or those a person has reviewed."""
+
+    title = "Flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Flagged, not reviewed yet"), ("reviewed", "Reviewed")]
+
+    def queryset(self, request, queryset):
+        flagged = Q(risk_flags__0__isnull=False) | Q(status=Order.Status.NEEDS_REVIEW)
+        if self.value() == "waiting":
+            return queryset.filter(flagged, reviewed_at__isnull=True)
+        if self.value() == "reviewed":
+            return queryset.filter(reviewed_at__isnull=False)
+        return queryset
+
+
 class OrderButtonHelper(ButtonHelper):
-    """On an order's inspect page: "Resend tickets" and "Refund", each for staff who may.
+    """On an order's inspect page: resend, refund, and the box office's actions (cancel while
+    unpaid, mark reviewed, correct the buyer's name or e-mail), each for staff who may.
 
     Each button shows only to staff holding its permission, and only when the action could do
     something on this order, which the service owning it decides (the permission is asked
@@ -42,6 +67,26 @@ class OrderButtonHelper(ButtonHelper):
             buttons.append(
                 self.action_button(
                     refund_url(obj), "Refund", f"Refund all or part of {obj.reference} through SumUp"
+                )
+            )
+        if user.has_perm(boxoffice.CANCEL_PERMISSION) and boxoffice.can_cancel(obj):
+            buttons.append(
+                self.action_button(
+                    cancel_url(obj), "Cancel order", f"Cancel {obj.reference}, which is not paid"
+                )
+            )
+        if user.has_perm(boxoffice.REVIEW_PERMISSION) and boxoffice.waits_for_review(obj):
+            buttons.append(
+                self.action_button(
+                    mark_reviewed_url(obj), "Mark reviewed", f"Record that you looked at {obj.reference}"
+                )
+            )
+        if user.has_perm(boxoffice.CORRECT_CONTACT_PERMISSION) and boxoffice.can_correct_contact(obj):
+            buttons.append(
+                self.action_button(
+                    correct_contact_url(obj),
+                    "Correct name or e-mail",
+                    f"Correct the buyer's details on {obj.reference}, and resend the tickets",
                 )
             )
         return buttons
@@ -70,7 +115,35 @@ class OrderContactForm(WagtailAdminModelForm):
 
 
 class OrderInspectView(MoneyInspectView):
-    """The order with its lines, payments (and their refunds) and tickets, in a few queries."""
+    """Everything about one order in one place, in a fixed number of queries however many
+    tickets or e-mails it has: its lines, payments, refunds, tickets, the e-mails sent to its
+    buyer, its risk flags in words and its history (Wagtail's audit log of it)."""
+
+    # Field labels in staff's words, where the column's name is not.
+    LABELS = {
+        "email": "E-mail",
+        "created_at": "Created",
+        "expires_at": "Hold ends",
+        "paid_at": "Paid",
+        "risk_flags": "Risk flags",
+        "created_ip": "Created from",
+        "user_agent": "Browser",
+        "terms_accepted": "Terms accepted",
+        "reviewed_at": "Reviewed",
+        "reviewed_by": "Reviewed by",
+        "personal_data_erased_at": "Personal data erased",
+    }
+
+    def get_field_label(self, field_name, field=None):
+        return self.LABELS.get(field_name) or super().get_field_label(field_name, field)
+
+    def get_field_display_value(self, field_name, field=None):
+        if field_name == "risk_flags":
+            words = fraud.describe_risk_flags(self.instance.risk_flags)
+            return "; ".join(words) if words else "None"
+        if field_name == "reviewed_by" and self.instance.reviewed_by_id:
+            return self.instance.reviewed_by.get_username()
+        return super().get_field_display_value(field_name, field)
 
     def get_context_data(self, **kwargs):
         order = self.instance
@@ -79,7 +152,12 @@ class OrderInspectView(MoneyInspectView):
             payments=order.payments.prefetch_related(
                 Prefetch("refunds", queryset=Refund.objects.select_related("requested_by"))
             ),
+            refund_list=Refund.objects.filter(payment__order=order).select_related("payment", "requested_by"),
             tickets=order.tickets.select_related("ticket_type"),
+            buyer_emails=order.buyer_emails.select_related("requested_by", "refund"),
+            history=ModelLogEntry.objects.for_instance(order)
+            .select_related("user")
+            .order_by("-timestamp", "-pk"),
             **kwargs,
         )
 
@@ -93,10 +171,10 @@ class OrderAdmin(StaffModelAdmin):
     inspect_view_enabled = True
     inspect_view_class = OrderInspectView
     money_fields = {"total": "currency"}
-    list_display = ("reference", "event", "status", "total_display", "created_at")
-    list_filter = ("status", "event")
+    list_display = ("reference", "name", "email", "event", "status", "total_display", "created_at")
+    list_filter = ("event", "status", "created_at", FlaggedFilter)
     list_select_related = ("event",)
-    search_fields = ("reference", "email")
+    search_fields = ("reference", "email", "name")
     ordering = ("-created_at",)
     inspect_view_fields = (
         "reference",
@@ -110,9 +188,12 @@ class OrderAdmin(StaffModelAdmin):
         "expires_at",
         "paid_at",
         "risk_flags",
+        "reviewed_at",
+        "reviewed_by",
         "created_ip",
         "user_agent",
         "terms_accepted",
+        "personal_data_erased_at",
     )
     panels = [
         FieldPanel("reference", read_only=True),

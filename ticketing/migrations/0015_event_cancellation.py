@@ -38,7 +38,7 @@ def keep_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ticketing', '0013_staff_groups'),
+        ('ticketing', '0014_box_office_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
