@@ -13,6 +13,14 @@ from core.admin import content_tools_for_editors
 from home import views as home_views
 from ticketing.admin.dashboard import StaffHomeView
 
+# Wagtail's /admin/failwhale/ raises on purpose, to try out error reports: an error page for
+# anyone who finds it and a false alarm in Sentry. The site has no use for it, so it is not
+# routed (the admin's catch-all answers 404).
+WAGTAIL_ERROR_TEST = "wagtailadmin_error_test"
+wagtail_admin_urls = [
+    entry for entry in wagtailadmin_urls.urlpatterns if getattr(entry, "name", None) != WAGTAIL_ERROR_TEST
+]
+
 # /health/ and /health/ready/ have no route here: HealthCheckMiddleware answers them before
 # host validation (config/middleware.py).
 urlpatterns = [
@@ -28,7 +36,7 @@ urlpatterns = [
     # Wagtail guards its own (signed in, with admin access; never cached).
     path("admin/", never_cache(require_admin_access(StaffHomeView.as_view())), name="wagtailadmin_home"),
     # Wagtail's own admin, its content tools kept for the staff who edit content.
-    path("admin/", include(content_tools_for_editors(wagtailadmin_urls.urlpatterns))),
+    path("admin/", include(content_tools_for_editors(wagtail_admin_urls))),
     path("documents/", include(wagtaildocs_urls)),
     path("tickets/", include("ticketing.urls")),
     path("legal/", include("legal.urls")),

@@ -77,7 +77,9 @@ class SiteSettings(BaseSiteSetting):
     tagline = models.CharField(
         max_length=160, blank=True, default="Live music, theatre and comedy across the island"
     )
-    contact_email = models.EmailField(blank=True, default="hello@jerseyevents.je")
+    contact_email = models.EmailField(
+        blank=True, default="hello@jerseyevents.je", verbose_name="Contact e-mail"
+    )
     terms_page = models.ForeignKey(
         "wagtailcore.Page",
         null=True,
@@ -87,7 +89,12 @@ class SiteSettings(BaseSiteSetting):
         help_text="Linked from the checkout's 'I accept the Terms' box.",
     )
     privacy_page = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Privacy page",
     )
     footer_links = StreamField(
         [

@@ -17,6 +17,7 @@ from wagtail.models import Page
 from core.models import CachedPage
 from core.page_cache import expire_page_by, listing_has_pages
 from home import structured_data
+from home.editing import EventPageForm, EventSalesPanel
 from ticketing import shop
 
 EVENTS_PER_PAGE = 12
@@ -121,11 +122,14 @@ class EventPage(CachedPage):
     body = StreamField(EventBodyBlock(), blank=True)
 
     content_panels = Page.content_panels + [
-        FieldPanel("event"),
+        MultiFieldPanel(
+            [FieldPanel("event"), EventSalesPanel(heading="What the page sells")], heading="Event and tickets"
+        ),
         FieldPanel("summary"),
         FieldPanel("hero_image"),
         FieldPanel("body"),
     ]
+    base_form_class = EventPageForm
     parent_page_types = ["home.EventIndexPage"]
     subpage_types = []
     cached_event_field = "event_id"

@@ -61,7 +61,12 @@ class CookieConsentSettings(BaseSiteSetting):
         help_text="Shown while analytics is on, above “Accept analytics” and “Reject non-essential”.",
     )
     policy_page = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Cookie Policy page",
     )
     policy_version = models.CharField(
         "cookie policy version",
@@ -184,27 +189,37 @@ class DataRequest(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Blank once the person's data is erased: the request outlives the address it was about.
-    email = models.EmailField(blank=True)
+    email = models.EmailField(blank=True, verbose_name="E-mail")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     channel = models.CharField("received by", max_length=16, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField("received", auto_now_add=True)
     due_on = models.DateField("answer due by", db_index=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name="Confirmed by its e-mailed link")
     identity_check = models.TextField(
         "how the identity was checked",
         blank=True,
         help_text="For a request made by e-mail, letter or phone: what you checked, and how.",
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Recorded by",
     )
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Answered by",
     )
-    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True, verbose_name="Answered")
     # What was done, in counts ("2 orders anonymised"); never the person's data.
     outcome = models.CharField(max_length=255, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(blank=True, verbose_name="Why it was refused")
     notes = models.TextField(blank=True)
 
     objects = DataRequestQuerySet.as_manager()
@@ -244,10 +259,10 @@ class ErasedPerson(models.Model):
     be read back into addresses by hashing a list of guesses (`legal.privacy.address_hash`).
     """
 
-    address_hash = models.CharField(max_length=64, unique=True)
-    erased_at = models.DateTimeField(default=timezone.now)
+    address_hash = models.CharField(max_length=64, unique=True, verbose_name="E-mail address (hashed)")
+    erased_at = models.DateTimeField(default=timezone.now, verbose_name="Erased")
     # The last time reapply_erasures (or a repeated erasure) found and erased data again.
-    reapplied_at = models.DateTimeField(null=True, blank=True)
+    reapplied_at = models.DateTimeField(null=True, blank=True, verbose_name="Last erased again")
 
     class Meta:
         ordering = ["-erased_at"]

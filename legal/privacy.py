@@ -38,6 +38,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from core.money import format_money
+from core.wording import counted
 from legal.models import DataRequest, ErasedPerson
 from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket, WebhookEvent
 from ticketing.payments import refunds
@@ -455,8 +456,9 @@ def export_summary(export: dict) -> str:
     refunds_given = sum(len(order["refunds"]) for order in orders)
     emails = sum(len(order["emails"]) for order in orders)
     lines.append(
-        f"{len(orders)} order(s), {refunds_given} refund(s), {emails} e-mail(s) to you, "
-        f"{len(export['data_requests'])} data request(s)."
+        f"{counted(len(orders), 'order', 'orders')}, {counted(refunds_given, 'refund', 'refunds')}, "
+        f"{counted(emails, 'e-mail', 'e-mails')} to you, "
+        f"{counted(len(export['data_requests']), 'data request', 'data requests')}."
     )
     lines.append(
         "With each order we also keep the IP address and browser it was placed from, for fraud checks."
@@ -529,7 +531,7 @@ class DecisionNeeded(Exception):
         self.orders = list(orders)
         references = ", ".join(order.reference for order in self.orders)
         super().__init__(
-            f"{len(self.orders)} order(s) hold tickets for events still to come ({references}): "
+            f"{counted(len(self.orders), 'order holds', 'orders hold')} tickets for events still to come ({references}): "
             "choose whether the tickets stay valid or are refunded."
         )
 
@@ -642,7 +644,9 @@ def _refund_before_erasure(upcoming: list[Order], by) -> int:
             plan = refunds.plan_ticket_refund(order)
             refunds.execute(plan, user=by, reason="Refunded because the buyer's personal data was erased")
         except (refunds.RefundRefused, refunds.RefundFailed, refunds.RefundOutcomeUnknown) as error:
-            already = f" {done} other order(s) were refunded first." if done else ""
+            already = (
+                f" {counted(done, 'other order was', 'other orders were')} refunded first." if done else ""
+            )
             raise ErasureStopped(
                 f"Order {order.reference} could not be refunded: {error} Nothing was erased.{already} "
                 "Try the erasure again once the refund is settled."

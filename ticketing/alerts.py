@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.money import format_money
 from core.shared_cache import shared_cache
+from core.wording import counted
 
 logger = logging.getLogger("ticketing.alerts")
 
@@ -142,11 +143,18 @@ def reconciliation_mismatches(mismatches) -> None:
     """One alert per reconciliation run that found new problems, listing them."""
     if not mismatches:
         return
-    lines = [f"Reconciliation with SumUp found {len(mismatches)} new mismatch(es):", ""]
+    lines = [
+        f"Reconciliation with SumUp found {counted(len(mismatches), 'new mismatch', 'new mismatches')}:",
+        "",
+    ]
     for mismatch in mismatches:
         lines.append(f"- {mismatch.get_kind_display()}: {mismatch.detail}")
     lines += ["", "They are listed in the admin under Payment mismatches."]
-    send_alert(f"Reconciliation found {len(mismatches)} new payment mismatch(es)", lines, level="error")
+    send_alert(
+        f"Reconciliation found {counted(len(mismatches), 'new payment mismatch', 'new payment mismatches')}",
+        lines,
+        level="error",
+    )
 
 
 def failed_payment_recorded() -> None:

@@ -87,23 +87,27 @@ class Event(SoldCounterProtected, ClusterableModel):
         CANCELLED = "cancelled", "Cancelled"
 
     title = models.CharField(max_length=200)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
+    starts_at = models.DateTimeField(verbose_name="Starts")
+    ends_at = models.DateTimeField(null=True, blank=True, verbose_name="Ends")
     venue = models.CharField(max_length=200)
     capacity = models.PositiveIntegerField(
         null=True,
         blank=True,
         help_text="Optional limit on tickets of all types together (e.g. the room's size).",
+        verbose_name="Capacity (all ticket types)",
     )
-    sold = models.PositiveIntegerField(default=0, editable=False)
-    sales_start = models.DateTimeField(default=timezone.now)
+    sold = models.PositiveIntegerField(default=0, editable=False, verbose_name="Tickets sold or held")
+    sales_start = models.DateTimeField(default=timezone.now, verbose_name="Sales open")
     sales_end = models.DateTimeField(
-        null=True, blank=True, help_text="Leave empty to sell until the event starts."
+        null=True,
+        blank=True,
+        help_text="Leave empty to sell until the event starts.",
+        verbose_name="Sales close",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="GBP")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Created")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="Last changed")
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -199,11 +203,14 @@ class TicketType(SoldCounterProtected):
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
     )
     capacity = models.PositiveIntegerField()
-    sold = models.PositiveIntegerField(default=0, editable=False)
+    sold = models.PositiveIntegerField(default=0, editable=False, verbose_name="Sold or held")
     max_per_order = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(1)], help_text="Most of this type one order may hold."
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="Most of this type one order may hold.",
+        verbose_name="Most per order",
     )
-    sort_order = models.IntegerField(null=True, blank=True, editable=False)
+    sort_order = models.IntegerField(null=True, blank=True, editable=False, verbose_name="Position")
 
     class Meta:
         ordering = ["sort_order", "id"]
@@ -281,32 +288,40 @@ class Order(GuardedColumnsModel):
     WAS_PAID = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     reference = models.CharField(max_length=16, unique=True, default=new_order_reference, editable=False)
-    token = models.CharField(max_length=64, unique=True, default=new_secret_token, editable=False)
+    token = models.CharField(
+        max_length=64, unique=True, default=new_secret_token, editable=False, verbose_name="Order link secret"
+    )
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
-    email = models.EmailField()
-    name = models.CharField(max_length=200)
+    email = models.EmailField(verbose_name="E-mail")
+    name = models.CharField(max_length=200, verbose_name="Buyer's name")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     total = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3, default="GBP")
-    expires_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True, verbose_name="Hold ends")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Placed")
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name="Paid at")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="Last changed")
+    created_ip = models.GenericIPAddressField(null=True, blank=True, verbose_name="Created from")
     # Who the order counts as for velocity limits (`ticketing.fraud`): the client it came from
     # (an IPv4 address, an IPv6 network, or "unparseable") and the mailbox of the address it
     # was placed with. Stored, so the limits are one indexed query on any database; a later
     # correction of `email` by staff does not move the order to another buyer.
-    client_key = models.CharField(max_length=64, blank=True, editable=False)
-    email_key = models.CharField(max_length=254, blank=True, editable=False)
-    user_agent = models.CharField(max_length=400, blank=True)
-    risk_flags = models.JSONField(default=list, blank=True)
+    client_key = models.CharField(max_length=64, blank=True, editable=False, verbose_name="Counted as client")
+    email_key = models.CharField(
+        max_length=254, blank=True, editable=False, verbose_name="Counted as mailbox"
+    )
+    user_agent = models.CharField(max_length=400, blank=True, verbose_name="Browser")
+    risk_flags = models.JSONField(default=list, blank=True, verbose_name="Risk flags")
     # While set and in the future, one payment attempt is opening a SumUp checkout for this
     # order (`ticketing.checkout.start_payment`): a second attempt waits its turn.
-    payment_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    payment_lease_until = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="Payment being opened until"
+    )
     # When the buyer's name, address and client details were erased (`legal.privacy`): the
     # order itself stays, as the record accounting needs (amounts, dates, SumUp ids).
-    personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    personal_data_erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="Personal data erased"
+    )
     # The Terms the buyer accepted at the checkout: the Terms page's live revision then (its
     # exact words) and the version label editors gave them; empty when no Terms page was set.
     # PROTECT: those words are the evidence of what the buyer agreed to, so Wagtail may not
@@ -383,7 +398,7 @@ class OrderLine(models.Model):
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     # Copied at purchase: a later price change must not change what this buyer paid.
-    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2, verbose_name="Price each")
 
     class Meta:
         ordering = ["ticket_type__sort_order", "ticket_type_id"]
@@ -404,13 +419,20 @@ class Ticket(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
-    code = models.CharField(max_length=32, unique=True, default=new_ticket_code, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    checked_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    code = models.CharField(
+        max_length=32, unique=True, default=new_ticket_code, editable=False, verbose_name="Ticket code"
     )
-    voided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Issued")
+    checked_in_at = models.DateTimeField(null=True, blank=True, verbose_name="Checked in")
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Checked in by",
+    )
+    voided_at = models.DateTimeField(null=True, blank=True, verbose_name="Voided")
 
     class Meta:
         ordering = ["id"]
@@ -436,22 +458,26 @@ class Payment(models.Model):
         EXPIRED = "EXPIRED", "Expired"
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
-    checkout_id = models.CharField(max_length=64, unique=True)
-    checkout_reference = models.CharField(max_length=64, unique=True)
-    hosted_checkout_url = models.URLField(max_length=500, blank=True)
-    transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
-    transaction_code = models.CharField(max_length=32, blank=True)
+    checkout_id = models.CharField(max_length=64, unique=True, verbose_name="SumUp checkout")
+    checkout_reference = models.CharField(max_length=64, unique=True, verbose_name="Checkout reference")
+    hosted_checkout_url = models.URLField(max_length=500, blank=True, verbose_name="SumUp payment page")
+    transaction_id = models.CharField(
+        max_length=64, blank=True, db_index=True, verbose_name="SumUp transaction"
+    )
+    transaction_code = models.CharField(max_length=32, blank=True, verbose_name="SumUp receipt code")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     # SumUp's own status words; it may add more, so any string is kept.
     status = models.CharField(max_length=20, default=Status.PENDING)
-    raw = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    raw = models.JSONField(default=dict, blank=True, verbose_name="SumUp's last answer")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Started")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="Last changed")
     # When this payment made its order paid. At most one payment of an order has it (it is set
     # in the transaction that moves the order to `paid`); any other PAID payment of a paid
     # order is a duplicate, refunded automatically (ticketing.payments.refunds).
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="Paid the order at"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -465,15 +491,15 @@ class WebhookEvent(models.Model):
 
     wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
-    dedupe_key = models.CharField(max_length=128, unique=True)
-    event_type = models.CharField(max_length=64, blank=True)
-    checkout_id = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(default=dict, blank=True)
-    signed = models.BooleanField(default=False)
-    deliveries = models.PositiveIntegerField(default=1)
+    dedupe_key = models.CharField(max_length=128, unique=True, verbose_name="Delivery key")
+    event_type = models.CharField(max_length=64, blank=True, verbose_name="SumUp event")
+    checkout_id = models.CharField(max_length=64, blank=True, db_index=True, verbose_name="SumUp checkout")
+    payload = models.JSONField(default=dict, blank=True, verbose_name="What SumUp sent")
+    signed = models.BooleanField(default=False, verbose_name="Signed by SumUp")
+    deliveries = models.PositiveIntegerField(default=1, verbose_name="Times delivered")
     outcome = models.CharField(max_length=64, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name="First received")
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name="Handled")
 
     class Meta:
         ordering = ["-received_at"]
@@ -508,16 +534,16 @@ class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
-    provider_reference = models.CharField(max_length=64, blank=True)
+    provider_reference = models.CharField(max_length=64, blank=True, verbose_name="SumUp refund reference")
     reason = models.CharField(max_length=255, blank=True)
     tickets = models.ManyToManyField(Ticket, blank=True, related_name="refunds")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    error = models.TextField(blank=True, verbose_name="SumUp's error")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Asked for")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STAFF)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name="Completed")
 
     class Meta:
         ordering = ["-created_at"]
@@ -585,18 +611,18 @@ class BuyerEmail(models.Model):
     )
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default=Reason.PAID)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="Tries")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name="Next try")
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name="Last try")
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name="Sent")
     # The exception's class and message, e-mail addresses blanked out; or why it was cancelled.
-    last_error = models.CharField(max_length=300, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, verbose_name="Last error")
     # The task (django-tasks result id) that will make the next attempt, when one is queued.
-    task_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, verbose_name="Worker job")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Queued")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -625,12 +651,12 @@ class ScheduledJob(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     # The queued django-tasks-db result that will make the next run: there is exactly one.
-    pending_task_id = models.UUIDField(null=True, blank=True)
-    next_run_at = models.DateTimeField(null=True, blank=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_finished_at = models.DateTimeField(null=True, blank=True)
-    last_outcome = models.CharField(max_length=16, blank=True)
-    last_result = models.CharField(max_length=255, blank=True)
+    pending_task_id = models.UUIDField(null=True, blank=True, verbose_name="Queued run")
+    next_run_at = models.DateTimeField(null=True, blank=True, verbose_name="Next run")
+    last_started_at = models.DateTimeField(null=True, blank=True, verbose_name="Last started")
+    last_finished_at = models.DateTimeField(null=True, blank=True, verbose_name="Last finished")
+    last_outcome = models.CharField(max_length=16, blank=True, verbose_name="Last outcome")
+    last_result = models.CharField(max_length=255, blank=True, verbose_name="Last result")
 
     class Meta:
         ordering = ["name"]
@@ -661,23 +687,34 @@ class ReconciliationMismatch(models.Model):
         REFUND_HERE_ONLY = "refund_here_only", "Refunded here, not at SumUp"
         CONFIRMED_LATE = "confirmed_late", "Missed payment, confirmed by reconciliation"
 
-    key = models.CharField(max_length=160, unique=True)
+    key = models.CharField(max_length=160, unique=True, verbose_name="Problem key")
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    transaction_id = models.CharField(max_length=64, blank=True)
-    transaction_code = models.CharField(max_length=32, blank=True)
-    sumup_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    our_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True, verbose_name="SumUp transaction")
+    transaction_code = models.CharField(max_length=32, blank=True, verbose_name="SumUp receipt code")
+    sumup_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, verbose_name="Amount at SumUp"
+    )
+    our_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, verbose_name="Our amount"
+    )
     currency = models.CharField(max_length=3, blank=True)
     detail = models.CharField(max_length=255)
-    source = models.CharField(max_length=16, default="reconcile")  # "webhook" or "reconcile"
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    times_seen = models.PositiveIntegerField(default=1)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(
+        max_length=16, default="reconcile", verbose_name="Found by"
+    )  # "webhook" or "reconcile"
+    first_seen_at = models.DateTimeField(auto_now_add=True, verbose_name="First seen")
+    last_seen_at = models.DateTimeField(default=timezone.now, verbose_name="Last seen")
+    times_seen = models.PositiveIntegerField(default=1, verbose_name="Times seen")
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name="Resolved")
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Resolved by",
     )
     resolution = models.CharField(max_length=255, blank=True)
 

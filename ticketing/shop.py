@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from ticketing import calendar
 from ticketing.forms import CheckoutForm
@@ -87,3 +88,36 @@ def calendar_file(entries, *, name: str) -> bytes:
 
 
 CALENDAR_CONTENT_TYPE = calendar.CONTENT_TYPE
+# --- What the page editor shows of the event -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventForEditor:
+    """An event as the editor of its page sees it: what is on sale, and where to change it."""
+
+    event: Event
+    ticket_types: list[TicketType]
+    # In the buyer's words ("On sale", "Not yet on sale", ...), as the page will show it.
+    sales_state: str
+    # The event's own form (its dates, status and ticket types): prices are edited there only.
+    edit_url: str
+
+
+def event_for_editor(event_id: int) -> EventForEditor | None:
+    """The page's event with its ticket types, in two queries; None when there is no such event."""
+    event = Event.objects.prefetch_related("ticket_types").filter(pk=event_id).first()
+    if event is None:
+        return None
+    ticket_types = list(event.ticket_types.all())
+    return EventForEditor(
+        event=event,
+        ticket_types=ticket_types,
+        sales_state=event.sales_state(ticket_types=ticket_types).label,
+        edit_url=reverse("ticketing_event_modeladmin_edit", args=[event.pk]),
+    )
+
+
+def new_event_url() -> str:
+    """Where an editor creates an event (with its ticket types); once saved, they are taken on to
+    the page for it (see `AFTER_CREATE_EVENT` in `ticketing.admin.events`)."""
+    return reverse("ticketing_event_modeladmin_create")

@@ -261,6 +261,9 @@ WAGTAIL_SITE_NAME = env_str("WAGTAIL_SITE_NAME", "Jersey Events")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tickets@jerseyevents.je")
+# Wagtail shows staff avatars from gravatar.com by default: the admin's Content Security Policy
+# blocks that host (and staff e-mail addresses should not go to it), so the default avatar shows.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- E-mail -----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Jersey Events <tickets@jerseyevents.je>")

@@ -154,7 +154,7 @@ def test_erasures_made_after_the_backup_come_back_from_the_ledger_kept_outside_i
 
     output = run("reapply_erasures", "--ledger", str(ledger))
 
-    assert "1 erasure(s) added" in output and "1 order anonymised" in output
+    assert "1 erasure added" in output and "1 order anonymised" in output
     assert Order.objects.get(pk=past_order.pk).email == ""
     assert "1 order anonymised" not in run("reapply_erasures", "--ledger", str(ledger)), "idempotent"
 

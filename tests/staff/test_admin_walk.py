@@ -185,6 +185,8 @@ ACCESS = {
     "ticketing_event_attendees": frozenset({B, SU}),
     "ticketing_event_attendees_csv": frozenset({B, SU}),
     "ticketing_event_door_list": frozenset({B, D, SU}),
+    # An event's page, from the event just saved (or the page it has already).
+    "home_event_page_add": EDITORS,
     "ticketing:check-in": frozenset({B, D, SU}),
     "ticketing:check-in-event": frozenset({B, D, SU}),
     # --- Signing in with a second factor: setting up an authenticator app and typing its code,
@@ -231,6 +233,8 @@ ANSWER = {
     "wagtailadmin_pages:revisions_index": 302,
     # No snippets are registered: on to the dashboard.
     "wagtailsnippets:index": 302,
+    # The walk's event has its page already: on to it.
+    "home_event_page_add": 302,
 }
 # Door staff land on the scanner rather than the dashboard.
 ANSWER_FOR = {("wagtailadmin_home", D): 302, ("wagtailadmin_login", "no_group"): 200}
@@ -240,7 +244,6 @@ ANSWER_FOR = {("wagtailadmin_home", D): 302, ("wagtailadmin_login", "no_group"):
 SKIPPED = {
     "admin/^.*/$": "the admin's catch-all 404, no view of its own",
     "admin/test404/": "Wagtail's sample 404 page",
-    "wagtailadmin_error_test": "raises on purpose (Wagtail's check that error reports work)",
     "wagtailadmin_logout": "POST only (signing out); a GET answers 405 for everyone",
     "wagtailadmin_dismissibles": "POST only (remembers a dismissed hint for the user themselves)",
     "wagtailadmin_editing_sessions:ping": "POST only (the editor's 'someone else is editing' ping)",
@@ -541,3 +544,10 @@ def test_each_role_opens_exactly_the_admin_pages_of_its_job_and_can_post_to_no_o
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
     after = what_staff_could_change()
     assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+
+
+def test_wagtails_error_test_page_is_not_routed(signed_in_as):
+    """/admin/failwhale/ raises on purpose in Wagtail: here it is not a page, for superusers neither."""
+    client = signed_in_as("superuser")
+    client.raise_request_exception = False
+    assert client.get("/admin/failwhale/").status_code == 404

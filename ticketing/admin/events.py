@@ -1,9 +1,10 @@
 """Events and their ticket types, created and edited in one form."""
 
 from django.db import transaction
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail_modeladmin.views import InspectView
+from wagtail_modeladmin.views import CreateView, InspectView
 
 from core.admin import StaffModelAdmin
 from ticketing import catalogue
@@ -71,6 +72,23 @@ class EventButtonHelper(AttendeesButtonHelper):
         return buttons
 
 
+# The Wagtail hook an app registers to say where an editor goes once a new event is saved:
+# `fn(request, event)` returns a URL, or None to leave it to the next. The site's pages
+# (`home/wagtail_hooks.py`) send the editor on to the new event's page; ticketing does not know
+# the pages, so it asks rather than links.
+AFTER_CREATE_EVENT = "after_create_event"
+
+
+class EventCreateView(CreateView):
+    """A new event, then on to what comes next for it (its page), else back to the list."""
+
+    def get_success_url(self):
+        for next_url_for in hooks.get_hooks(AFTER_CREATE_EVENT):
+            if next_url := next_url_for(self.request, self.instance):
+                return next_url
+        return super().get_success_url()
+
+
 class EventAdmin(StaffModelAdmin):
     model = Event
     button_helper_class = EventButtonHelper
@@ -81,6 +99,7 @@ class EventAdmin(StaffModelAdmin):
     search_fields = ("title", "venue")
     ordering = ("-starts_at",)
     inspect_view_enabled = True
+    create_view_class = EventCreateView
 
     panels = [
         FieldPanel("title"),
@@ -122,6 +141,6 @@ class EventAdmin(StaffModelAdmin):
 
     def tickets_sold(self, event):
         """Sold or held, out of what can be sold."""
-        return f"{event.sold} / {catalogue.tickets_for_sale(event, list(event.ticket_types.all()))}"
+        return f"{event.sold} of {catalogue.tickets_for_sale(event, list(event.ticket_types.all()))}"
 
-    tickets_sold.short_description = "Sold / capacity"
+    tickets_sold.short_description = "Tickets sold or held"

@@ -31,6 +31,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from core.money import format_money
+from core.wording import counted
 from ticketing import alerts
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
 from ticketing.payments import refunds, sumup
@@ -85,15 +86,16 @@ class Report:
 
     def summary(self) -> str:
         return (
-            f"{len(self.open_findings)} mismatch(es), {len(self.new)} new; "
-            f"{len(self.fixed)} missed payment(s) confirmed; {self.closed} closed"
+            f"{counted(len(self.open_findings), 'mismatch', 'mismatches')}, {len(self.new)} new; "
+            f"{counted(len(self.fixed), 'missed payment', 'missed payments')} confirmed; {self.closed} closed"
         )
 
     def lines(self) -> list[str]:
         new_keys = {m.key for m in self.new}
         lines = [
             f"Reconciliation with SumUp since {timezone.localtime(self.since):%Y-%m-%d %H:%M %Z}: "
-            f"{self.sumup_items} SumUp transaction(s), {self.payments_checked} payment(s) here checked.",
+            f"{counted(self.sumup_items, 'SumUp transaction', 'SumUp transactions')}, "
+            f"{counted(self.payments_checked, 'payment', 'payments')} here checked.",
         ]
         if self.fixed:
             lines.append(f"Confirmed through the normal payment path ({len(self.fixed)}):")
@@ -106,7 +108,9 @@ class Report:
         else:
             lines.append("No mismatches.")
         if self.closed:
-            lines.append(f"Closed {self.closed} earlier mismatch(es) no longer found.")
+            lines.append(
+                f"Closed {counted(self.closed, 'earlier mismatch', 'earlier mismatches')} no longer found."
+            )
         return lines
 
 

@@ -38,6 +38,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from core.money import format_money
+from core.wording import counted
 from ticketing import alerts, orders, outbox
 from ticketing.models import Order, Payment, Refund, Ticket
 from ticketing.payments import sumup
@@ -131,7 +132,7 @@ class RefundPlan:
 
     def describe(self) -> str:
         if self.tickets:
-            what = "every ticket" if self.whole_order else f"{len(self.tickets)} ticket(s)"
+            what = "every ticket" if self.whole_order else counted(len(self.tickets), "ticket", "tickets")
             return f"{format_money(self.amount, self.currency)} for {what} of order {self.order.reference}"
         return f"{format_money(self.amount, self.currency)}, all of payment {self.payment.checkout_reference}"
 

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core import two_factor
+from core.wording import counted
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         removed = two_factor.reset(user)
         if removed:
             self.stdout.write(
-                f"Removed {removed} two-factor device(s) of {username}; the next sign-in sets up a new one."
+                f"Removed {counted(removed, 'two-factor device', 'two-factor devices')} of {username}; the next sign-in sets up a new one."
             )
         else:
             self.stdout.write(f"{username} had no two-factor device; nothing changed.")

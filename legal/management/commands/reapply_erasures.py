@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.wording import counted
 from legal import privacy
 
 
@@ -28,6 +29,6 @@ class Command(BaseCommand):
                     added = privacy.merge_ledger(json.load(file))
             except (OSError, ValueError) as error:
                 raise CommandError(f"Could not read the ledger {ledger}: {error}") from None
-            self.stdout.write(f"Ledger: {added} erasure(s) added from {ledger}.")
+            self.stdout.write(f"Ledger: {counted(added, 'erasure', 'erasures')} added from {ledger}.")
         report = privacy.reapply_erasures()
         self.stdout.write(f"Erasures re-applied: {report.summary()}.")

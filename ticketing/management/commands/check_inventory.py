@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from core.wording import counted
 from ticketing.inventory import check_inventory
 
 
@@ -18,8 +19,10 @@ class Command(BaseCommand):
         if not differences:
             self.stdout.write(self.style.SUCCESS("Inventory matches the orders."))
         elif fix:
-            self.stdout.write(self.style.WARNING(f"Fixed {len(differences)} counter(s)."))
+            self.stdout.write(
+                self.style.WARNING(f"Fixed {counted(len(differences), 'counter', 'counters')}.")
+            )
         else:
             raise CommandError(
-                f"{len(differences)} counter(s) differ from the orders; run with --fix to correct."
+                f"{counted(len(differences), 'counter differs', 'counters differ')} from the orders; run with --fix to correct."
             )

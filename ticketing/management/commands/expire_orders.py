@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from core.wording import counted
 from ticketing.holds import expire_orders
 
 
@@ -8,4 +9,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = expire_orders()
-        self.stdout.write(f"Expired {count} order(s).")
+        self.stdout.write(f"Expired {counted(count, 'order', 'orders')}.")
