@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
-from ticketing import checkout, fraud
+from ticketing import checkout, fraud, order_summary
 from ticketing.forms import CheckoutForm
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
@@ -137,9 +137,7 @@ def order_view(request, token):
 
 def _order_page(request, order, latest, *, error=None, status=200):
     state = _payment_state(order, latest)
-    tickets = (
-        order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
-    )
+    summary = order_summary.summarise(order)
     response = render(
         request,
         "ticketing/order_detail.html",
@@ -149,7 +147,9 @@ def _order_page(request, order, latest, *, error=None, status=200):
             "lines": order.lines.select_related("ticket_type"),
             "payment": latest,
             "state": state,
-            "tickets": tickets,
+            # Only tickets that still admit: a refunded one, or one being refunded, is listed under its refund.
+            "tickets": summary.admitting if state == "paid" else [],
+            "summary": summary,
             "refresh_seconds": 5 if state == "confirming" else None,
             "error": error,
         },
