@@ -211,6 +211,7 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
         "items": items,
         "tickets_url": tickets_url(order),
         "order_url": order_url(order),
+        "find_orders_url": settings.SITE_URL + reverse("ticketing:find-orders"),
         "site_name": site_name,
         "contact_email": contact_email,
     }

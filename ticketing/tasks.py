@@ -46,3 +46,11 @@ def run_periodic_job(context, name: str) -> str:
     from ticketing.schedule import run_job
 
     return run_job(name, task_id=context.task_result.id)
+
+
+@task(priority=EMAIL_PRIORITY)
+def send_order_links(order_lookup_id: int) -> str:
+    """E-mail a "Find my tickets" request its orders' links; the id, never the address, names it."""
+    from ticketing.find_orders import send_order_links
+
+    return send_order_links(order_lookup_id)

@@ -7,12 +7,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
-from ticketing import checkout, fraud, order_summary
-from ticketing.forms import CheckoutForm
+from ticketing import checkout, find_orders, fraud, order_summary
+from ticketing.forms import CheckoutForm, FindOrdersForm
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import refresh_payment_if_due
@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 CHECKOUT_PAUSED = (
     "We can’t take orders for a moment because of a technical problem on our side. Nothing has "
     "been reserved or charged, and your details are still below: please try again in a minute."
+)
+FIND_ORDERS_PAUSED = (
+    "We can’t look up orders for a moment because of a technical problem on our side. Nothing "
+    "has been sent: please try again in a minute."
 )
 PAY_AGAIN_PAUSED = (
     "We can’t start a new payment for a moment because of a technical problem on our side. "
@@ -199,3 +203,52 @@ def pay_again_view(request, token):
         order.refresh_from_db()
         return _order_page(request, order, order.payments.first(), error=str(refused), status=409)
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+# --- Find my tickets ---------------------------------------------------------------------------
+
+
+def find_orders_rate(group, request):
+    return settings.FIND_ORDERS_RATE_LIMIT
+
+
+def _find_orders_page(request, form, status=200):
+    return render(request, "ticketing/find_orders.html", {"form": form}, status=status)
+
+
+def find_orders_paused(request):
+    """The form while its rate limit cannot be counted (Redis is down): refused with a 503.
+
+    Without its limit the form would send any number of e-mails to anyone's address.
+    """
+    form = FindOrdersForm(request.POST)
+    form.add_error(None, FIND_ORDERS_PAUSED)
+    response = _find_orders_page(request, form, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def find_orders_view(request):
+    """GET: the form. POST: the e-mail queued, then "check your inbox", for any address."""
+    if request.method == "POST":
+        return _ask_for_orders(request)
+    return _find_orders_page(request, FindOrdersForm())
+
+
+@limit_or_refuse(key=client_ip_key, rate=find_orders_rate, refuse=find_orders_paused, group="find-orders")
+def _ask_for_orders(request):
+    form = FindOrdersForm(request.POST)
+    if not form.is_valid():
+        # 503 when only Google's CAPTCHA check could not be made: ours to fix, worth a retry.
+        return _find_orders_page(request, form, status=503 if form.captcha_unavailable else 400)
+    find_orders.ask(form.cleaned_data["email"])
+    return HttpResponseRedirect(reverse("ticketing:find-orders-sent"), status=303)
+
+
+@require_GET
+@never_cache
+def find_orders_sent(request):
+    """ "Check your inbox": the same words whatever address was given, and whether it bought."""
+    return render(request, "ticketing/find_orders_sent.html")
