@@ -13,7 +13,7 @@ from tests.factories import make_event, make_paid_order, make_refund, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots-aftersale")
+SHOTS = Path("/tmp/shots-aftersale")  # noqa: S108 - where the brief keeps screenshots
 WIDTHS = (390, 1280)
 
 
