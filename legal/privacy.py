@@ -40,7 +40,16 @@ from wagtail.log_actions import log
 from core.money import format_money
 from core.wording import counted
 from legal.models import DataRequest, ErasedPerson
-from ticketing.models import BuyerEmail, Order, Payment, ReconciliationMismatch, Refund, Ticket, WebhookEvent
+from ticketing.models import (
+    BuyerEmail,
+    Order,
+    OrderLookup,
+    Payment,
+    ReconciliationMismatch,
+    Refund,
+    Ticket,
+    WebhookEvent,
+)
 from ticketing.payments import refunds
 
 logger = logging.getLogger(__name__)
@@ -178,6 +187,13 @@ PERSONAL_DATA: tuple[Place, ...] = (
         ("identity_check", "notes", "rejection_reason", "outcome"),
         How.SCRUB_TEXT,
         "What staff wrote about the request stays; the person's name and address are cut out.",
+    ),
+    Place(
+        "ticketing.OrderLookup",
+        ("email",),
+        How.DELETE_ROW,
+        'A "Find my tickets" request waits only until the worker e-mails it (its job deletes it '
+        "first); erasure deletes any still waiting.",
     ),
     Place(
         "django_tasks_database.DBTaskResult",
@@ -629,6 +645,7 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
         report.add(_anonymise_orders(list(locked), extra_words=words, log_action=LOG_ERASURE, by=by))
         report.add(_erase_requests(_requests_of(address), words))
         report.add(_scrub_mentions(address, words))
+        OrderLookup.objects.filter(email__iexact=address).delete()  # waiting "Find my tickets" requests
         entry, created = ErasedPerson.objects.get_or_create(address_hash=address_hash(address))
         if not created and report.changed_anything:
             ErasedPerson.objects.filter(pk=entry.pk).update(reapplied_at=timezone.now())

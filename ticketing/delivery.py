@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing import cancellation, outbox
+from ticketing import cancellation, order_summary, outbox
 from ticketing.models import BuyerEmail, Order, Refund, Ticket
 from ticketing.tickets import qr_png, sign_ticket_code
 
@@ -211,6 +211,7 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
         "items": items,
         "tickets_url": tickets_url(order),
         "order_url": order_url(order),
+        "find_orders_url": settings.SITE_URL + reverse("ticketing:find-orders"),
         "site_name": site_name,
         "contact_email": contact_email,
     }
@@ -238,9 +239,10 @@ def build_refund_email(refund: Refund) -> EmailMultiAlternatives:
     """
     order = refund.payment.order
     site_name, contact_email = site_details()
-    refunded_tickets = list(
-        refund.tickets.select_related("ticket_type").order_by("ticket_type__sort_order", "id")
-    )
+    # What the order page says too, from the same place: the refund's tickets, what still admits.
+    summary = order_summary.summarise(order)
+    line = order_summary.refund_line(summary, refund)
+    refunded_tickets = list(line.tickets) if line else []
     context = {
         "refund": refund,
         "order": order,
@@ -249,7 +251,9 @@ def build_refund_email(refund: Refund) -> EmailMultiAlternatives:
         "refunded_tickets": refunded_tickets,
         "ticket_count": len(refunded_tickets),
         "whole_order": bool(refunded_tickets) and len(refunded_tickets) == order.tickets.count(),
-        "others_valid": order.tickets.filter(voided_at__isnull=True).exists(),
+        "others_valid": bool(summary.admitting),
+        "admitting": summary.admitting,
+        "remaining": summary.remaining,
         "succeeded": refund.status == Refund.Status.SUCCEEDED,
         "event_cancelled": cancellation.refund_follows_cancellation(refund),
         "order_url": order_url(order),

@@ -217,3 +217,24 @@ class CheckoutForm(PublicFormChecks, forms.Form):
                 "Your order named a ticket type that is not sold for this event. Please choose again.",
                 code="unknown_ticket_type",
             )
+
+
+class FindOrdersForm(PublicFormChecks, forms.Form):
+    """ "Find my tickets": the address the orders were bought with. Only parsed: the lookup is
+    the worker's (`ticketing.find_orders`), so the form never says whether the address is known."""
+
+    email = forms.EmailField(
+        max_length=_column_length("email"),
+        label="Your e-mail address",
+        help_text="The address you gave when you bought your tickets.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Please give the e-mail address you bought your tickets with.",
+            "invalid": "That e-mail address does not look right; please check it.",
+            "max_length": "That e-mail address is longer than any we could have sent to; please check it.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_captcha()

@@ -791,3 +791,18 @@ class EventCancellation(models.Model):
 
     def __str__(self):
         return f"Cancellation of {self.event}"
+
+
+class OrderLookup(models.Model):
+    """A "Find my tickets" request waiting for the worker: the address to e-mail its orders to.
+
+    The job names this row by id, never the address (a job row outlives its work and must hold
+    no personal data), and deletes the row as it starts: it lives seconds, not days.
+    `legal.privacy` erases any still waiting.
+    """
+
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Order lookup {self.pk}"

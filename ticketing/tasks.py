@@ -55,3 +55,11 @@ def refund_cancelled_event(cancellation_id: int) -> str:
     from ticketing.models import EventCancellation
 
     return refund_orders(EventCancellation.objects.get(pk=cancellation_id))
+
+
+@task(priority=EMAIL_PRIORITY)
+def send_order_links(order_lookup_id: int) -> str:
+    """E-mail a "Find my tickets" request its orders' links; the id, never the address, names it."""
+    from ticketing.find_orders import send_order_links
+
+    return send_order_links(order_lookup_id)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from ticketing import calendar, checkin
+from ticketing import calendar, checkin, order_summary
 from ticketing.models import Event, Order
 from ticketing.tickets import ticket_cards
 
@@ -30,7 +30,13 @@ def order_tickets_view(request, token):
     response = render(
         request,
         "ticketing/tickets.html",
-        {"order": order, "event": order.event, "cards": ticket_cards(order)},
+        {
+            "order": order,
+            "event": order.event,
+            "cards": ticket_cards(order),
+            # Tickets in a refund SumUp has not answered yet: not void, but not to be used either.
+            "being_refunded": order_summary.summarise(order).being_refunded_ids,
+        },
     )
     # The URL is the secret that shows these tickets: never send it to another site.
     response["Referrer-Policy"] = "same-origin"

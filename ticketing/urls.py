@@ -7,6 +7,9 @@ app_name = "ticketing"
 
 urlpatterns = [
     path("events/<int:event_id>/checkout/", views.checkout_view, name="checkout"),
+    # Before "orders/<token>/", which would read "find" as a token.
+    path("orders/find/", views.find_orders_view, name="find-orders"),
+    path("orders/find/sent/", views.find_orders_sent, name="find-orders-sent"),
     path("orders/<str:token>/", views.order_view, name="order"),
     path("orders/<str:token>/pay/", views.pay_again_view, name="pay-again"),
     path("webhooks/sumup/", webhooks.sumup_webhook, name="sumup-webhook"),

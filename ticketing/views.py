@@ -12,8 +12,8 @@ from django_ratelimit.exceptions import Ratelimited
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
-from ticketing import checkout, fraud
-from ticketing.forms import CheckoutForm, quantity_field_name
+from ticketing import checkout, find_orders, fraud, order_summary
+from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import refresh_payment_if_due
@@ -29,6 +29,10 @@ CHECKOUT_LIMITED = (
     "Too many orders have come from your connection in a short time, so we’ve paused them for a "
     "moment. Nothing has been reserved or charged, and your details are still below: please try "
     "again in a minute."
+)
+FIND_ORDERS_PAUSED = (
+    "We can’t look up orders for a moment because of a technical problem on our side. Nothing "
+    "has been sent: please try again in a minute."
 )
 PAY_AGAIN_PAUSED = (
     "We can’t start a new payment for a moment because of a technical problem on our side. "
@@ -243,9 +247,7 @@ def order_view(request, token):
 
 def _order_page(request, order, latest, *, error=None, status=200):
     state = _payment_state(order, latest)
-    tickets = (
-        order.tickets.select_related("ticket_type").filter(voided_at__isnull=True) if state == "paid" else []
-    )
+    summary = order_summary.summarise(order)
     response = render(
         request,
         "ticketing/order_detail.html",
@@ -255,7 +257,9 @@ def _order_page(request, order, latest, *, error=None, status=200):
             "lines": order.lines.select_related("ticket_type"),
             "payment": latest,
             "state": state,
-            "tickets": tickets,
+            # Only tickets that still admit: a refunded one, or one being refunded, is listed under its refund.
+            "tickets": summary.admitting if state == "paid" else [],
+            "summary": summary,
             "refresh_seconds": 5 if state == "confirming" else None,
             "error": error,
         },
@@ -305,3 +309,52 @@ def pay_again_view(request, token):
         order.refresh_from_db()
         return _order_page(request, order, order.payments.first(), error=str(refused), status=409)
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+# --- Find my tickets ---------------------------------------------------------------------------
+
+
+def find_orders_rate(group, request):
+    return settings.FIND_ORDERS_RATE_LIMIT
+
+
+def _find_orders_page(request, form, status=200):
+    return render(request, "ticketing/find_orders.html", {"form": form}, status=status)
+
+
+def find_orders_paused(request):
+    """The form while its rate limit cannot be counted (Redis is down): refused with a 503.
+
+    Without its limit the form would send any number of e-mails to anyone's address.
+    """
+    form = FindOrdersForm(request.POST)
+    form.add_error(None, FIND_ORDERS_PAUSED)
+    response = _find_orders_page(request, form, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def find_orders_view(request):
+    """GET: the form. POST: the e-mail queued, then "check your inbox", for any address."""
+    if request.method == "POST":
+        return _ask_for_orders(request)
+    return _find_orders_page(request, FindOrdersForm())
+
+
+@limit_or_refuse(key=client_ip_key, rate=find_orders_rate, refuse=find_orders_paused, group="find-orders")
+def _ask_for_orders(request):
+    form = FindOrdersForm(request.POST)
+    if not form.is_valid():
+        # 503 when only Google's CAPTCHA check could not be made: ours to fix, worth a retry.
+        return _find_orders_page(request, form, status=503 if form.captcha_unavailable else 400)
+    find_orders.ask(form.cleaned_data["email"])
+    return HttpResponseRedirect(reverse("ticketing:find-orders-sent"), status=303)
+
+
+@require_GET
+@never_cache
+def find_orders_sent(request):
+    """ "Check your inbox": the same words whatever address was given, and whether it bought."""
+    return render(request, "ticketing/find_orders_sent.html")

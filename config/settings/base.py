@@ -315,6 +315,8 @@ ERASURE_LEDGER_SALT = env_str("ERASURE_LEDGER_SALT")
 # "Your data" requests per client (each sends an e-mail to the address typed), and as many
 # presses of the e-mailed link's button, counted apart.
 DATA_REQUEST_RATE_LIMIT = env_str("DATA_REQUEST_RATE_LIMIT", "5/h")
+# "Find my tickets" requests per client (each sends an e-mail to the address typed).
+FIND_ORDERS_RATE_LIMIT = env_str("FIND_ORDERS_RATE_LIMIT", "5/h")
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "600/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
