@@ -73,7 +73,7 @@ def test_form_errors_come_back_on_the_event_page(page, event_url):
     page.fill('[name="name"]', "Ann Example")
     page.fill('[name="email"]', "ann@example")
     page.click("text=Continue to payment")
-    expect(page.locator("text=does not look right")).to_be_visible()
-    expect(page.locator("text=Please accept the Terms of Service")).to_be_visible()
+    expect(page.locator(".field-error", has_text="does not look right")).to_be_visible()
+    expect(page.locator(".field-error", has_text="Please accept the Terms of Service")).to_be_visible()
     expect(page.locator('[name="name"]')).to_have_value("Ann Example")
     assert Order.objects.count() == 0

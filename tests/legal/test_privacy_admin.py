@@ -162,7 +162,7 @@ def test_the_list_puts_open_requests_first_by_due_date_with_deadline_tags(office
     assert positions == sorted(positions)
     assert "Overdue by 2 days" in page and "Due in 3 days" in page
     assert page.count("Overdue by") == 1
-    for column in ("Received", "Answer due by", "Deadline", "Handled by"):
+    for column in ("Received", "Answer due by", "Deadline", "Answered by"):
         assert column in page
     # The list names requests, not people: the address is on the request's own page.
     assert "later@example.com" not in page

@@ -364,7 +364,7 @@ def test_the_list_finds_an_order_by_the_buyers_name_and_shows_its_columns(box_of
     html = response.content.decode()
     assert paid.reference in html and pending.reference not in html
     assert "bob@exmaple.com" in html and "Bob Sample" in html and "£40.00" in html
-    for filter_title in ("By event", "By status", "By created at", "By Flagged"):
+    for filter_title in ("By event", "By status", "By Placed", "By Flagged"):
         assert filter_title in html
 
 

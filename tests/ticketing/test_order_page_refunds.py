@@ -79,7 +79,7 @@ def test_after_a_partial_refund_the_page_lists_the_refund_and_the_tickets_that_s
     admitting = admitting_section(html)
     assert other_adult.display_code in admitting and child.display_code in admitting
     assert adult.display_code not in admitting
-    assert "Paid after refunds</th><td>£27.50" in html
+    assert 'Paid after refunds</th><td class="num">£27.50' in html
     assert "your order now comes to £27.50" in html
 
     text, email_html = refund_email()
@@ -94,7 +94,7 @@ def test_a_full_refund_says_so_with_its_amount_and_date(buyer, paid):
     html = order_page(buyer, paid)
     assert "This order has been refunded in full." in html
     assert f"£47.50 was refunded to the card you paid with on {today()}" in html
-    assert "Paid after refunds</th><td>£0.00" in html
+    assert 'Paid after refunds</th><td class="num">£0.00' in html
     assert admitting_section(html) == "" and "Show my tickets" not in html
     for ticket in tickets_of(paid):
         assert ticket.display_code in html  # named under the refund that voided it
@@ -127,7 +127,7 @@ def test_a_refund_whose_answer_is_lost_shows_as_being_processed_not_as_made(buye
     assert 'data-refund="processing"' in html and 'data-refund="made"' not in html
     assert "£7.50 being processed" in html and "£7.50 refunded" not in html
     assert child.display_code not in admitting_section(html)  # the door refuses it meanwhile
-    assert "Paid after refunds</th><td>£47.50" in html  # nothing counted as given back yet
+    assert 'Paid after refunds</th><td class="num">£47.50' in html  # nothing counted as given back yet
     assert not [m for m in mail.outbox if "refund" in m.subject.lower()]
 
     tickets = buyer.get(reverse("ticketing:tickets", args=[paid.token])).content.decode()
