@@ -32,7 +32,8 @@ CORRECT_CONTACT_PERMISSION = "ticketing.correct_buyer_contact"
 
 # Unpaid orders that may still become paid or still wait for someone: the ones worth cancelling.
 # An expired order is over already (its tickets are back on sale); a paid one is refunded instead.
-CANCELLABLE = (Status.PENDING, Status.NEEDS_REVIEW)
+# The states the lifecycle's `cancel` moves from (pending, needs review), read from its table.
+CANCELLABLE = orders.sources("cancel")
 
 
 class Refused(Exception):

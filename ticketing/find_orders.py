@@ -25,8 +25,8 @@ from ticketing.models import Order, OrderLookup
 
 logger = logging.getLogger(__name__)
 
-# Orders a buyer can still do something with: go (paid, partly refunded) or pay (held).
-GOING = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+# Orders a buyer can still do something with: go (their tickets admit) or pay (held).
+GOING = Order.OWNS_TICKETS
 
 
 def ask(email: str) -> None:

@@ -286,6 +286,8 @@ class Order(GuardedColumnsModel):
     OWNS_TICKETS = (Status.PAID, Status.PARTIALLY_REFUNDED)
     # Were paid, whatever refunds followed: a PAID checkout arriving now cannot pay them again.
     WAS_PAID = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+    # Held tickets once but the hold ended unpaid: a payment arriving now must take them again.
+    HOLD_ENDED = (Status.EXPIRED, Status.CANCELLED)
 
     reference = models.CharField(max_length=16, unique=True, default=new_order_reference, editable=False)
     token = models.CharField(

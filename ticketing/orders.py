@@ -79,7 +79,7 @@ TRANSITIONS = (
     # Paid after its hold ended: the tickets are taken again if they are still there.
     Transition(
         "mark_paid",
-        (Status.EXPIRED, Status.CANCELLED),
+        Order.HOLD_ENDED,
         Status.PAID,
         stock=Stock.RESERVE,
         tickets=Tickets.ISSUE,
@@ -89,7 +89,7 @@ TRANSITIONS = (
     # The box office closes an unpaid order under review: its tickets went back when it got there.
     Transition("cancel", (Status.NEEDS_REVIEW,), Status.CANCELLED),
     Transition("send_to_review", (Status.PENDING,), Status.NEEDS_REVIEW, stock=Stock.RELEASE),
-    Transition("send_to_review", (Status.EXPIRED, Status.CANCELLED), Status.NEEDS_REVIEW),
+    Transition("send_to_review", Order.HOLD_ENDED, Status.NEEDS_REVIEW),
     Transition(
         "record_refund",
         (Status.PAID, Status.PARTIALLY_REFUNDED),
@@ -107,6 +107,11 @@ TRANSITIONS = (
     # Money refunded that paid for no tickets (a late payment, a mismatch): nothing is held now.
     Transition("record_refund", (Status.NEEDS_REVIEW, Status.EXPIRED, Status.CANCELLED), Status.REFUNDED),
 )
+
+
+def sources(verb: str) -> tuple[str, ...]:
+    """Every state an order can make the move `verb` from (for screens that offer the move)."""
+    return tuple(dict.fromkeys(source for t in TRANSITIONS if t.verb == verb for source in t.sources))
 
 
 def transition_for(verb: str, source: str, target: str) -> Transition | None:
@@ -296,7 +301,7 @@ def send_to_review(order: Order, *, cause: str) -> bool:
 
     A paid order is never moved: whatever arrives later, its tickets stand.
     """
-    if order.status not in (Status.PENDING, Status.EXPIRED, Status.CANCELLED):
+    if order.status not in sources("send_to_review"):
         return False
     # A new reason for review wipes an earlier review: it is this one a person must look at.
     moved = _apply(

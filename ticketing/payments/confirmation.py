@@ -177,7 +177,7 @@ def _settle(order: Order, payment: Payment, state: sumup.CheckoutState) -> str:
         if _paid_by_another(order, payment):
             return _refund_duplicate(order, payment, state)
         return Outcome.ALREADY_PAID
-    if order.status in (Order.Status.EXPIRED, Order.Status.CANCELLED):
+    if order.status in Order.HOLD_ENDED:
         return _confirm_late(order, payment, state)
     if (
         order.status == Order.Status.NEEDS_REVIEW
