@@ -82,7 +82,7 @@ def deactivate(checkout_id):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ButtonPress:
     """What pressing a button on the hosted page did."""
 
     checkout: SandboxCheckout
@@ -105,12 +105,12 @@ def press(checkout_id, action):
         if chk is None:
             return None
         if chk.status in (Status.PAID, Status.EXPIRED):
-            return Outcome(chk, changed=False)
+            return ButtonPress(chk, changed=False)
         if not chk.payable_now():
-            return Outcome(chk, changed=_expire_if_due(chk))
+            return ButtonPress(chk, changed=_expire_if_due(chk))
         succeeded = action == "pay" and chk.amount not in FORCED_FAILURE_AMOUNTS
         _record_attempt(chk, succeeded)
-        return Outcome(chk, changed=True)
+        return ButtonPress(chk, changed=True)
 
 
 def _expire_if_due(chk):

@@ -1,4 +1,5 @@
-"""Which app may import which: the arrows between the site's apps run one way.
+"""Which app may import which: the arrows between the site's apps run one way, and inside
+`ticketing` its layers run one way (views and admin -> services -> orders / inventory -> models).
 
     core       <- home, legal, ticketing    (core imports none of them)
     ticketing  <- home, only through `ticketing.shop`
@@ -132,3 +133,101 @@ def test_an_arrow_the_wrong_way_is_caught(module, source):
 )
 def test_an_arrow_the_right_way_passes(module, source):
     assert broken_arrows(module, source) == []
+
+
+# --- Inside ticketing: views and admin -> services -> orders / inventory -> models ----------
+
+# The layers of `ticketing`, lowest first (docs/ARCHITECTURE.md, "The apps and their arrows").
+# A module imports its own layer and those below, never one above. `ticketing.tasks` names the
+# jobs: any layer may enqueue one, and a task's body calls its service lazily, so it has no layer.
+MODELS_LAYER = {"ticketing.models", "ticketing.codes", "ticketing.signals", "ticketing.audit"}
+LIFECYCLE_LAYER = {"ticketing.orders", "ticketing.inventory", "ticketing.outbox"}
+ENTRY_POINTS = (
+    "ticketing.views",
+    "ticketing.ticket_views",
+    "ticketing.admin",
+    "ticketing.wagtail_hooks",
+    "ticketing.urls",
+    "ticketing.forms",
+    "ticketing.shop",
+    "ticketing.templatetags",
+    "ticketing.management",
+    "ticketing.apps",
+)
+LAYER_NAMES = ("models", "orders and inventory", "services", "views and admin")
+
+
+def layer(module):
+    """0 models, 1 lifecycle and stock, 2 services (payments among them), 3 views and admin."""
+    if module in MODELS_LAYER:
+        return 0
+    if module in LIFECYCLE_LAYER:
+        return 1
+    if any(within(module, entry) for entry in ENTRY_POINTS):
+        return 3
+    return 2
+
+
+def ticketing_module(name):
+    """The module of ticketing that `name` (a module, or a name imported from one) lives in."""
+    parts = name.split(".")
+    for end in range(len(parts), 1, -1):
+        path = BASE_DIR.joinpath(*parts[:end])
+        if path.with_suffix(".py").exists() or (path / "__init__.py").exists():
+            return ".".join(parts[:end])
+    return None
+
+
+def upward_imports(module, source, is_package=False):
+    if module == "ticketing.tasks" or not within(module, "ticketing"):
+        return []
+    problems = []
+    for line, name in imported_names(module, ast.parse(source), is_package):
+        target = ticketing_module(name) if within(name, "ticketing") else None
+        if target is None or target == "ticketing.tasks" or target == "ticketing":
+            continue
+        if layer(target) > layer(module):
+            problems.append(
+                f"{module} line {line}: imports {target} "
+                f"({LAYER_NAMES[layer(module)]} may not use {LAYER_NAMES[layer(target)]})"
+            )
+    return problems
+
+
+def test_inside_ticketing_no_import_runs_up_the_layers():
+    problems = [
+        problem
+        for module, path, is_package in project_modules()
+        if ".migrations" not in module
+        for problem in upward_imports(module, path.read_text(), is_package)
+    ]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("ticketing.orders", "from ticketing.payments import refunds"),
+        ("ticketing.inventory", "from ticketing import checkout"),
+        ("ticketing.models", "from ticketing.orders import mark_paid"),
+        ("ticketing.payments.confirmation", "from ticketing.views import order_page"),
+        ("ticketing.checkout", "from ticketing.forms import CheckoutForm"),
+        ("ticketing.delivery", "def f():\n    from ticketing.admin.emails import BuyerEmailAdmin"),
+    ],
+)
+def test_an_import_up_the_layers_is_caught(module, source):
+    assert upward_imports(module, source)
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("ticketing.views", "from ticketing import checkout"),
+        ("ticketing.payments.confirmation", "from ticketing import orders"),
+        ("ticketing.orders", "from ticketing import inventory"),
+        ("ticketing.outbox", "from ticketing.tasks import send_buyer_email"),
+        ("ticketing.admin.refunds", "from ticketing.payments import refunds"),
+    ],
+)
+def test_an_import_down_the_layers_passes(module, source):
+    assert upward_imports(module, source) == []
