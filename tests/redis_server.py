@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 import redis
@@ -16,6 +15,7 @@ from django.test import override_settings
 
 from config.settings.base import redis_caches
 from core import page_cache
+from tests.factories import wait_for
 
 
 def free_port() -> int:
@@ -44,20 +44,13 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         self.client = redis.Redis.from_url(self.url)
-        self._wait_until(self._answers, "Redis did not start")
+        wait_for(self._answers, 10.0, interval=0.02, failure="Redis did not start")
 
     def _answers(self) -> bool:
         try:
             return self.client.ping()
         except redis.exceptions.ConnectionError:
             return False
-
-    @staticmethod
-    def _wait_until(condition, message, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, message
-            time.sleep(0.02)
 
     def keys(self, pattern="*") -> list[str]:
         return [key.decode() for key in self.client.keys(pattern)]

@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.concurrency import run_concurrently
 from tests.delivery.helpers import run_worker
-from tests.factories import BROWSER, make_event, ticket_types
+from tests.factories import BROWSER, make_event, ticket_types, wait_for
 from tests.processes import kill, start_worker
 from ticketing import schedule
 from ticketing.checkout import Buyer, place_order
@@ -188,13 +188,14 @@ def test_nothing_is_scheduled_on_a_backend_that_cannot_wait():
 # --- Real worker processes ------------------------------------------------------------------
 
 
-def wait_for(condition, timeout=30.0, log_path=None):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            log = log_path.read_text()[-3000:] if log_path and log_path.exists() else ""
-            pytest.fail(f"timed out waiting; worker log:\n{log}")
-        time.sleep(0.1)
+def wait_for_worker(condition, log_path, timeout=30.0):
+    """`wait_for` a real worker process, which is slow to start: on failure, show its log."""
+
+    def failure():
+        log = log_path.read_text()[-3000:] if log_path.exists() else ""
+        return f"timed out waiting; worker log:\n{log}"
+
+    return wait_for(condition, timeout, interval=0.1, failure=failure)
 
 
 def overdue_order():
@@ -238,9 +239,8 @@ def test_a_running_worker_notices_a_dead_run_and_runs_the_job_again(database_tas
     log = tmp_path / "worker.log"
     worker = start_worker(log)
     try:
-        wait_for(
-            lambda: ScheduledJob.objects.filter(name="expire-orders", last_outcome="ok").exists(),
-            log_path=log,
+        wait_for_worker(
+            lambda: ScheduledJob.objects.filter(name="expire-orders", last_outcome="ok").exists(), log
         )
         order = overdue_order()
         lease = schedule.jobs_by_name()["expire-orders"].lease
@@ -250,7 +250,7 @@ def test_a_running_worker_notices_a_dead_run_and_runs_the_job_again(database_tas
         DBTaskResult.objects.filter(pk=dead.pk).update(status=TaskResultStatus.RUNNING, started_at=claimed_at)
         ScheduledJob.objects.filter(name="expire-orders").update(next_run_at=claimed_at)
 
-        wait_for(lambda: status_of(order) == Order.Status.EXPIRED, log_path=log)
+        wait_for_worker(lambda: status_of(order) == Order.Status.EXPIRED, log)
     finally:
         kill(worker)
     assert ScheduledJob.objects.get(name="expire-orders").pending_task_id != dead.pk
@@ -267,7 +267,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_its_job_runs_again_once_the_lea
     schedule.ensure_scheduled()
     with order_row_locked(order):
         first = start_worker(log)
-        wait_for(lambda: status_of(pending_run("expire-orders")) == TaskResultStatus.RUNNING, log_path=log)
+        wait_for_worker(lambda: status_of(pending_run("expire-orders")) == TaskResultStatus.RUNNING, log)
         dead = pending_run("expire-orders")  # claimed, and waiting for the order's row: mid-run
         kill(first)
     assert status_of(dead) == TaskResultStatus.RUNNING  # and it stays so: nobody is left to finish it
@@ -280,7 +280,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_its_job_runs_again_once_the_lea
         lease = schedule.jobs_by_name()["expire-orders"].lease
         # The lease runs out, as if its two minutes had passed since the run started.
         DBTaskResult.objects.filter(pk=dead.pk).update(started_at=F("started_at") - lease)
-        wait_for(lambda: status_of(order) == Order.Status.EXPIRED, timeout=15, log_path=log)
+        wait_for_worker(lambda: status_of(order) == Order.Status.EXPIRED, log, timeout=15)
     finally:
         kill(second)
     assert pending_runs()["expire-orders"] == 1

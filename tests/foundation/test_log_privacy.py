@@ -28,7 +28,7 @@ from sentry_sdk.transport import Transport
 from config.logging import logging_config, redact, scrub_sentry_event
 from sumup_sandbox import state as sandbox
 from sumup_sandbox.models import SandboxTransaction
-from tests.factories import BROWSER, make_event, make_event_page, make_paid_order, ticket_types
+from tests.factories import BROWSER, make_event, make_event_page, make_paid_order, make_staff, ticket_types
 from tests.network import closed_port
 from tests.payments.helpers import callback_body, deliver
 from ticketing import codes, tickets
@@ -248,9 +248,9 @@ def test_a_ticket_email_the_provider_refuses_logs_no_address_or_codes(
 
 
 @pytest.fixture
-def cashier(django_user_model):
+def cashier():
     """Staff at the Wagtail admin, in a browser of their own."""
-    staff = django_user_model.objects.create_superuser("cashier", "cashier@staff.example", "unused-password")
+    staff = make_staff("cashier", superuser=True, password="unused-password")
     browser = Client()
     browser.force_login(staff)
     return browser

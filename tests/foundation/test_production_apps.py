@@ -8,6 +8,9 @@ production image, which leaves its code out.
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,24 @@ def test_the_test_settings_install_the_sandbox_and_mount_it():
 def test_the_production_image_leaves_the_sandbox_out():
     dockerignore = (Path(settings.BASE_DIR) / ".dockerignore").read_text().splitlines()
     assert f"{SANDBOX}/" in dockerignore
+
+
+def collected(*args):
+    """The test ids pytest would run for these arguments (collected only, nothing run)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 5), result.stdout[-2000:] + result.stderr[-2000:]  # 5: none selected
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_the_sandbox_tests_carry_their_marker_and_the_products_do_not():
+    """`-m "not sandbox"` runs the product's tests alone: none of the emulator's, all of ours."""
+    assert collected("-m", "sandbox", "tests/sandbox/test_state.py")
+    assert collected("-m", "not sandbox", "tests/sandbox/test_state.py") == []
+    assert collected("-m", "sandbox", "tests/foundation/test_app_boundaries.py") == []

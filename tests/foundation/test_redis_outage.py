@@ -26,7 +26,15 @@ from core import page_cache
 from home.models import EventIndexPage, EventPage
 from legal.models import LegalPage
 from sumup_sandbox import state as sandbox
-from tests.factories import BROWSER, buy, make_event, make_event_page, make_paid_order, ticket_types
+from tests.factories import (
+    BROWSER,
+    buy,
+    make_event,
+    make_event_page,
+    make_paid_order,
+    make_staff,
+    ticket_types,
+)
 from tests.payments.helpers import callback_body, deliver, reload
 from ticketing.checkout import Buyer, place_order
 from ticketing.models import Order, Payment
@@ -172,8 +180,8 @@ def test_paying_again_is_refused_with_a_503_while_redis_is_down(redis_server, bu
 
 
 @pytest.mark.django_db
-def test_the_admin_stays_usable_when_redis_is_down(redis_server, client, django_user_model):
-    django_user_model.objects.create_superuser("staff", "staff@example.com", "a-long-unused-password")
+def test_the_admin_stays_usable_when_redis_is_down(redis_server, client):
+    make_staff("staff", superuser=True, password="a-long-unused-password")
     page = make_event_page(make_event("Cached Show"))
     redis_server.kill()
 

@@ -15,7 +15,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from tests.delivery.helpers import DATABASE_TASKS
-from tests.factories import make_event, make_order, record_payment
+from tests.factories import make_event, make_order, record_payment, wait_for
 from tests.processes import kill, start_worker
 from ticketing import orders
 from ticketing.models import BuyerEmail, ScheduledJob
@@ -25,12 +25,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 ORDERS = 30
 
 
-def wait_for(condition, workers_log, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out; workers' log:\n" + workers_log.read_text(errors="replace")[-3000:])
-        time.sleep(0.2)
+def wait_for_workers(condition, workers_log, timeout=90.0):
+    """`wait_for` the worker processes: on failure, show their log."""
+    return wait_for(
+        condition,
+        timeout,
+        interval=0.2,
+        failure=lambda: "timed out; workers' log:\n" + workers_log.read_text(errors="replace")[-3000:],
+    )
 
 
 def test_two_workers_send_each_ticket_email_exactly_once(tmp_path):
@@ -45,7 +47,7 @@ def test_two_workers_send_each_ticket_email_exactly_once(tmp_path):
     workers = [start_worker(log, EMAIL_FILE_PATH=mail_folder) for _ in range(2)]
     try:
         sent = BuyerEmail.objects.filter(kind=BuyerEmail.Kind.TICKETS, status=BuyerEmail.Status.SENT)
-        wait_for(lambda: sent.count() == ORDERS, log)
+        wait_for_workers(lambda: sent.count() == ORDERS, log)
         time.sleep(1)  # anything sent twice would be on its way by now
     finally:
         for worker in workers:
@@ -64,7 +66,7 @@ def test_two_workers_keep_one_chain_per_periodic_job_and_never_overlap_its_runs(
     workers = [start_worker(log) for _ in range(2)]
     try:
         ran = ScheduledJob.objects.filter(name="expire-orders", last_outcome="ok")
-        wait_for(ran.exists, log)
+        wait_for_workers(ran.exists, log)
         time.sleep(3)  # both workers check every chain each second in this set-up
     finally:
         for worker in workers:
