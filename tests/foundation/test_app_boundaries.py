@@ -14,6 +14,7 @@ a new arrow the wrong way fails here with the file and line that drew it.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,28 @@ def test_an_import_up_the_layers_is_caught(module, source):
 )
 def test_an_import_down_the_layers_passes(module, source):
     assert upward_imports(module, source) == []
+
+
+# --- Templates: the pages reach the shop through one template of it -----------------------
+
+SHOP_TEMPLATES = {"ticketing/checkout_form.html"}
+TICKETING_TAGS = {path.stem for path in (BASE_DIR / "ticketing" / "templatetags").glob("*.py")} - {"__init__"}
+TEMPLATE_REFERENCE = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
+TAG_LIBRARIES = re.compile(r"{%\s*load\s+([^%]+?)\s*%}")
+
+
+def shop_reached_from_page_templates():
+    """(template, what of ticketing it uses) for every page template that uses more than the shop's."""
+    for app in ("home", "legal"):
+        for path in sorted((BASE_DIR / "templates" / app).rglob("*.html")):
+            text = path.read_text()
+            for name in TEMPLATE_REFERENCE.findall(text):
+                if name.startswith("ticketing/") and name not in SHOP_TEMPLATES:
+                    yield path.relative_to(BASE_DIR).as_posix(), name
+            for libraries in TAG_LIBRARIES.findall(text):
+                for library in set(libraries.split()) & TICKETING_TAGS:
+                    yield path.relative_to(BASE_DIR).as_posix(), f"tag library {library}"
+
+
+def test_page_templates_use_only_the_shops_public_template():
+    assert list(shop_reached_from_page_templates()) == []
