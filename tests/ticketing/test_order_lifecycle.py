@@ -257,11 +257,11 @@ def test_a_sold_out_show_sells_again_when_a_hold_ran_out_even_with_the_worker_st
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="lock_timeout is PostgreSQL's")
-def test_a_stuck_transaction_holding_the_stock_gives_buyers_a_clear_busy_answer(settings, client):
-    """Another connection holds the event's row; the checkout gives up after the lock timeout."""
+def test_a_stuck_transaction_holding_the_stock_gives_buyers_a_clear_busy_answer(settings, buyer, event):
+    """Another connection holds the event's row; the checkout gives up after the lock timeout,
+    and the buyer at the form reads "try again" (503: they did nothing wrong)."""
     settings.CHECKOUT_LOCK_TIMEOUT_MS = 300
-    event = make_event(types=[("Adult", "20.00", 10)])
-    adult = event.ticket_types.get()
+    adult = event.ticket_types.get(name="Adult")
     locked, release = threading.Event(), threading.Event()
 
     def stuck_transaction():
@@ -281,6 +281,12 @@ def test_a_stuck_transaction_holding_the_stock_gives_buyers_a_clear_busy_answer(
         with pytest.raises(CheckoutBusy, match="try again in a moment"):
             place_order(event, BUYER, {adult: 1})
         assert timezone.now() - started < timedelta(seconds=5)
+        response = buyer.post(
+            f"/tickets/events/{event.pk}/checkout/",
+            {"name": "Ann", "email": "ann@example.com", f"quantity_{adult.pk}": 1, "accept_terms": "on"},
+        )
+        assert response.status_code == 503
+        assert "please try again in a moment" in response.content.decode()
     finally:
         release.set()
         holder.join(10)
