@@ -26,7 +26,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.money import format_money
-from core.shared_cache import shared_cache
+from core.rate_limits import ProcessCounter
+from core.shared_cache import Outage, Unavailable, shared_cache
 from ticketing import alerts, audit, orders
 from ticketing.inventory import SoldOut
 from ticketing.models import Order, Payment, ReconciliationMismatch, Refund
@@ -133,17 +134,26 @@ def refresh_payment_if_due(payment: Payment) -> str | None:
     within the interval (nothing else changed). Reconciliation and refunds ask directly.
     """
     interval = settings.SUMUP_CHECK_INTERVAL_SECONDS
-    if interval > 0:
-        try:
-            # The shared cache raises when Redis is down; the default one would answer None,
-            # which reads as "asked a moment ago", and no payment would be confirmed.
-            due = shared_cache.add(f"sumup:asked:{payment.pk}", 1, interval)
-        except Exception:  # the cache is down: asking SumUp is still right, just unbounded
-            logger.warning("payment check interval not enforced: cache unavailable")
-            due = True
-        if not due:
-            return None
+    if interval > 0 and not _check_due(payment, interval):
+        return None
     return refresh_payment(payment)
+
+
+# While the shared cache is down, the interval is counted in this process instead: the bound
+# then holds per process (as the webhook's rate limit does) rather than switching off, and a
+# payment is still checked once per interval, so it is still confirmed.
+_checks_outage = Outage("the SumUp check interval")
+_checks_here = ProcessCounter()
+
+
+def _check_due(payment: Payment, interval: int) -> bool:
+    """Whether SumUp may be asked about `payment` now: not yet within this interval."""
+    try:
+        # The shared cache raises when Redis is down; the default one would answer None,
+        # which reads as "asked a moment ago", and no payment would be confirmed.
+        return _checks_outage.call(shared_cache.add, f"sumup:asked:{payment.pk}", 1, interval)
+    except Unavailable:
+        return not _checks_here.over(str(payment.pk), f"1/{interval}s")
 
 
 def known_outcome(payment: Payment) -> str | None:
