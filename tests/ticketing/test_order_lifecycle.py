@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("ticketing", "home", "legal", "core", "config", "sumup_sandbox")
 WRITE_METHODS = {"update", "create", "bulk_create", "update_or_create", "get_or_create"}
 # The only modules allowed to write each guarded column.
-OWNERS = {"Order.status": {"ticketing/orders.py"}, "sold": {"ticketing/inventory.py"}}
+OWNERS = {
+    "Order.status": {"ticketing/orders.py"},
+    "sold": {"ticketing/inventory.py"},
+    "PromoCode.used": {"ticketing/inventory.py"},
+}
 
 BUYER = Buyer(name="Ann Example", email="ann@example.com", ip="203.0.113.9", user_agent=BROWSER)
 
@@ -46,6 +50,8 @@ def guarded_writes(source: str) -> list[tuple[int, str]]:
             receiver = ast.unparse(node.func.value)
             if "sold" in keywords:
                 found.append((node.lineno, "sold"))
+            if "used" in keywords and receiver.startswith("PromoCode."):
+                found.append((node.lineno, "PromoCode.used"))
             if "status" in keywords and _is_order_rows(receiver) and node.func.attr != "get_or_create":
                 found.append((node.lineno, "Order.status"))
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
@@ -77,6 +83,7 @@ def test_the_scan_finds_each_kind_of_write():
             "TicketType.objects.filter(pk=1).update(sold=F('sold') + 1)",
             "ticket_type.sold = 3",
             "Payment.objects.filter(pk=1).update(status='PAID')",  # a payment's status: allowed
+            "PromoCode.objects.filter(pk=1).update(used=F('used') + 1)",
         ]
     )
     assert [column for _, column in guarded_writes(source)] == [
@@ -86,6 +93,7 @@ def test_the_scan_finds_each_kind_of_write():
         "Order.status",
         "sold",
         "sold",
+        "PromoCode.used",
     ]
 
 
