@@ -162,7 +162,7 @@ def _held_by_overdue_orders(code: PromoCode, now) -> bool:
 
 
 def describe(code: PromoCode, currency: str) -> str:
-    """What the code takes off, for staff and buyers: "10% off each ticket", "£5.00 off each ticket"."""
+    """What the code takes off, for staff and buyers: "10% off each ticket", "5.00 off each ticket" with its currency."""
     if code.kind == PromoCode.Kind.PERCENT:
         return f"{code.value.normalize():f}% off each ticket"
     return f"{format_money(code.value, currency)} off each ticket"

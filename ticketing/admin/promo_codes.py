@@ -11,7 +11,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 
 from core.admin import MoneyInspectView, StaffModelAdmin
 from ticketing import promo_codes
-from ticketing.models import PromoCode, TicketType
+from ticketing.models import Event, PromoCode, TicketType
 
 
 class TicketTypeChoice(forms.ModelMultipleChoiceField):
@@ -121,7 +121,9 @@ class PromoCodeAdmin(StaffModelAdmin):
     for_event.short_description = "For"
 
     def discount_display(self, code):
-        return promo_codes.describe(code, code.event.currency if code.event_id else "GBP")
+        # A site-wide amount is taken off in each event's own currency: shown in the usual one.
+        currency = code.event.currency if code.event_id else Event._meta.get_field("currency").default
+        return promo_codes.describe(code, currency)
 
     discount_display.short_description = "Discount"
 
