@@ -189,6 +189,7 @@ def check_inventory(fix: bool = False) -> list[dict]:
                 )
                 if fix:
                     TicketType.objects.filter(pk=ticket_type.pk).update(sold=expected)
+        differences += _promo_code_differences(fix)
         for event_id, event in events.items():
             expected = event_totals.get(event_id, 0)
             if event.sold != expected:
@@ -203,4 +204,34 @@ def check_inventory(fix: bool = False) -> list[dict]:
                 )
                 if fix:
                     Event.objects.filter(pk=event_id).update(sold=expected)
+    return differences
+
+
+def _promo_code_differences(fix: bool) -> list[dict]:
+    """Each promo code's `used` against its orders: those pending, and those ever paid (a paid
+    order keeps its use, refunded or not). Inside `check_inventory`'s transaction, the codes
+    locked after the ticket types (the one lock order)."""
+    codes = list(PromoCode.objects.select_for_update().order_by("pk"))
+    holding = (
+        Order.objects.filter(promo_code__isnull=False)
+        .filter(Q(status=Order.Status.PENDING) | Q(paid_at__isnull=False))
+        .values("promo_code_id")
+        .annotate(n=Count("id"))
+    )
+    expected = {row["promo_code_id"]: row["n"] for row in holding}
+    differences = []
+    for code in codes:
+        should_be = expected.get(code.pk, 0)
+        if code.used != should_be:
+            differences.append(
+                {
+                    "kind": "promo_code",
+                    "id": code.pk,
+                    "name": code.code,
+                    "sold": code.used,
+                    "expected": should_be,
+                }
+            )
+            if fix:
+                PromoCode.objects.filter(pk=code.pk).update(used=should_be)
     return differences

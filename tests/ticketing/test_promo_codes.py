@@ -345,7 +345,11 @@ def test_sumup_is_asked_for_the_discounted_total_and_a_refund_gives_back_what_th
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     page = text_of(buyer.get(reverse("ticketing:order", args=[order.token])))
-    assert "Adult £15.00 2 £30.00" in page and "JAZZ25 (included above) −£10.00" in page and "Total £37.50" in page
+    assert (
+        "Adult £15.00 2 £30.00" in page
+        and "JAZZ25 (included above) −£10.00" in page
+        and "Total £37.50" in page
+    )
 
     cashier = signed_in(make_staff("cashier", "access_admin", "view_order", "refund_order"))
     ticket = Ticket.objects.filter(order=order, ticket_type=adult).first()
@@ -442,3 +446,21 @@ def test_twenty_buyers_at_once_get_exactly_five_uses_of_a_five_use_code(settings
     assert Order.objects.filter(promo_code=promo).count() == 5 == used(promo)
     assert Order.objects.count() == 5 and {o.total for o in placed} == {D("20.00")}
     assert check_inventory() == []
+
+
+@pytest.mark.django_db
+def test_check_inventory_finds_and_fixes_a_drifted_uses_counter(show):
+    promo = make_code("DRIFT", max_uses=10)
+    held = place(show, {"Adult": 1}, "drift")
+    paid = place(show, {"Adult": 1}, "drift", i=1)
+    assert orders.mark_paid(paid, record_payment(paid))
+    refund_tickets(paid)  # refunded: its use stays counted
+    orders.expire(held)  # given back
+    assert check_inventory() == [] and used(promo) == 1
+
+    PromoCode.objects.filter(pk=promo.pk).update(used=4)
+    assert check_inventory() == [
+        {"kind": "promo_code", "id": promo.pk, "name": "DRIFT", "sold": 4, "expected": 1}
+    ]
+    check_inventory(fix=True)
+    assert used(promo) == 1 and check_inventory() == []
