@@ -1,6 +1,7 @@
 """Finding every write of the guarded columns in a module's source (used by the lifecycle test).
 
-`Order.status` belongs to `ticketing.orders`, the `sold` counters to `ticketing.inventory`.
+`Order.status` belongs to `ticketing.orders`, the `sold` counters and a promo code's `used`
+counter to `ticketing.inventory`.
 A write is any of: a queryset's `update`/`create`/`bulk_create`/`update_or_create`/`get_or_create`
 /`bulk_update`, a `save(update_fields=...)`, an attribute assignment or `setattr`, and raw SQL
 that updates or inserts into the tables. `status` is a column of other models too (payments,
@@ -134,6 +135,11 @@ def _root_name(expression: ast.expr) -> str | None:
     return root.id if isinstance(root, ast.Name) else None
 
 
+def _names_promo_codes(receiver: ast.expr) -> bool:
+    """Does this chain name promo codes (`PromoCode.objects…`, `order.promo_code`, `promo`)?"""
+    return any("promo" in name.lower() for name in _chain(receiver))
+
+
 def _is_new_order(receiver: ast.expr) -> bool:
     """Is this `Order.objects` or a related manager of orders (`event.orders`)?"""
     chain = _chain(receiver)
@@ -219,6 +225,12 @@ def guarded_writes(source: str) -> list[tuple[int, str]]:
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if (
+                node.func.attr in WRITE_METHODS
+                and "used" in _keywords(node)
+                and _names_promo_codes(node.func.value)
+            ):
+                found.append((node.lineno, "PromoCode.used"))
             for column in sorted(_columns_written(node)):
                 write(node, column, node.func.value)
             if node.func.attr in NEW_ROWS and _is_new_order(node.func.value):
@@ -229,6 +241,12 @@ def guarded_writes(source: str) -> list[tuple[int, str]]:
             write(node, node.args[1].value, node.args[0])
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == "used"
+                    and _names_promo_codes(target.value)
+                ):
+                    found.append((node.lineno, "PromoCode.used"))
                 if isinstance(target, ast.Attribute) and target.attr in {"status", "sold"}:
                     write(node, target.attr, target.value)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):

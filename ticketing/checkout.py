@@ -19,9 +19,9 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from core.models import TermsInForce
-from ticketing import fraud, inventory, orders
+from ticketing import fraud, inventory, orders, promo_codes
 from ticketing.inventory import SoldOut
-from ticketing.models import Event, Order, Payment, TicketType
+from ticketing.models import Event, Order, Payment, PromoCode, TicketType
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import close_open_checkouts
 
@@ -35,12 +35,14 @@ class CheckoutRefused(Exception):
     """The order cannot be placed; the message is for the buyer.
 
     `ticket_type` names the ticket type the refusal is about, when it is about one, so the form
-    can show the message beside that quantity.
+    can show the message beside that quantity; `field` names another field of the form it is
+    about ("promo_code").
     """
 
-    def __init__(self, message, *, ticket_type=None):
+    def __init__(self, message, *, ticket_type=None, field=None):
         super().__init__(message)
         self.ticket_type = ticket_type
+        self.field = field
 
 
 class OrderRuleBroken(CheckoutRefused):
@@ -88,9 +90,9 @@ def orders_accepted_terms_on(page_ids) -> bool:
     ).exists()
 
 
-def order_total(quantities: dict[TicketType, int]) -> Decimal:
-    """The amount to charge, from the prices in our database only."""
-    return sum((t.price * n for t, n in quantities.items()), Decimal("0.00")).quantize(Decimal("0.01"))
+def order_total(quantities: dict[TicketType, int], promo_code: PromoCode | None = None) -> Decimal:
+    """The amount to charge, from the prices in our database only (with a checked promo code)."""
+    return promo_codes.price_order(quantities, promo_code).total
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class OrderLinePreview:
     ticket_type: TicketType
     quantity: int
     line_total: Decimal
+    unit_price: Decimal | None = None  # after the promo code; the ticket type's price without one
 
 
 @dataclass(frozen=True)
@@ -106,20 +109,38 @@ class OrderPreview:
 
     lines: list[OrderLinePreview]
     total: Decimal
+    promo_code: PromoCode | None = None
+    discount: Decimal = Decimal("0.00")
 
 
-def preview_order(quantities: dict[TicketType, int]) -> OrderPreview:
+def preview_order(quantities: dict[TicketType, int], promo_code: PromoCode | None = None) -> OrderPreview:
     """The lines and total of an order of `quantities`, priced from our database only.
 
-    The same arithmetic as the order `place_order` would create, so the "Pay" amount on the
-    review page is the amount SumUp is asked for.
+    The same arithmetic as the order `place_order` would create (`promo_codes.price_order`), so
+    the "Pay" amount on the review page is the amount SumUp is asked for.
     """
+    priced = promo_codes.price_order(quantities, promo_code)
     lines = [
-        OrderLinePreview(ticket_type=t, quantity=n, line_total=(t.price * n).quantize(Decimal("0.01")))
-        for t, n in quantities.items()
-        if n
+        OrderLinePreview(
+            ticket_type=line.ticket_type,
+            quantity=line.quantity,
+            line_total=line.line_total,
+            unit_price=line.unit_price,
+        )
+        for line in priced.lines
     ]
-    return OrderPreview(lines=lines, total=order_total(quantities))
+    return OrderPreview(lines=lines, total=priced.total, promo_code=promo_code, discount=priced.discount)
+
+
+def check_promo_code(event: Event, typed: str | None, quantities: dict[TicketType, int]) -> PromoCode | None:
+    """The promo code the buyer typed, checked for this order (None when the box was empty).
+
+    Raises OrderRuleBroken about the form's "promo_code" field; nothing is reserved.
+    """
+    try:
+        return promo_codes.check(event, typed, quantities)
+    except promo_codes.PromoCodeRefused as refused:
+        raise OrderRuleBroken(str(refused), field="promo_code") from None
 
 
 def check_order_rules(event: Event, quantities: dict[TicketType, int], now=None) -> None:
@@ -166,29 +187,43 @@ def order_rule_problems(
     return problems
 
 
-def place_order(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Order:
+def place_order(
+    event: Event, buyer: Buyer, quantities: dict[TicketType, int], promo_code: str | None = None
+) -> Order:
     """Create a pending order holding `quantities` for ORDER_HOLD_MINUTES.
 
     Raises CheckoutRefused (nothing created, nothing reserved) when a rule of the order is
-    broken, a velocity limit is reached or the tickets are gone; CheckoutBusy when the stock
-    could not be locked in time. When stock runs short, holds of this event that have run out
-    are released here first and the reservation is tried once more, so tickets never wait for
-    the worker's expiry job.
+    broken, the promo code cannot be used, a velocity limit is reached or the tickets (or the
+    code's uses) are gone; CheckoutBusy when the stock could not be locked in time. When stock
+    runs short, holds of this event that have run out are released here first and the
+    reservation is tried once more, so tickets never wait for the worker's expiry job.
     """
     check_order_rules(event, quantities)
     quantities = {t: n for t, n in quantities.items() if n}
+    code = check_promo_code(event, promo_code, quantities)
     try:
-        return _place(event, buyer, quantities)
+        return _place(event, buyer, quantities, code)
     except SoldOut as sold_out:
-        if not orders.expire_overdue_holds(event_id=event.pk):
-            raise CheckoutRefused(str(sold_out), ticket_type=sold_out.ticket_type) from None
+        freed = orders.expire_overdue_holds(event_id=event.pk)
+        if code is not None:
+            # A site-wide code's uses may be held by overdue orders of other events.
+            freed += orders.expire_overdue_holds(promo_code_id=code.pk)
+        if not freed:
+            raise _sold_out_refusal(sold_out) from None
     try:
-        return _place(event, buyer, quantities)
+        return _place(event, buyer, quantities, code)
     except SoldOut as sold_out:
-        raise CheckoutRefused(str(sold_out), ticket_type=sold_out.ticket_type) from None
+        raise _sold_out_refusal(sold_out) from None
 
 
-def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Order:
+def _sold_out_refusal(sold_out: SoldOut) -> CheckoutRefused:
+    """Tickets, or the promo code's uses, ran out: said beside the field it is about."""
+    return CheckoutRefused(
+        str(sold_out), ticket_type=sold_out.ticket_type, field=getattr(sold_out, "field", None)
+    )
+
+
+def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int], code: PromoCode | None) -> Order:
     """One short transaction: velocity limits, then the order, its lines and its stock."""
     try:
         with transaction.atomic():
@@ -198,6 +233,7 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Ord
             inventory.lock_event_stock(event.pk)
             keys = fraud.buyer_keys(buyer.ip, buyer.email)
             flags = fraud.assess(event.pk, keys, quantities, buyer.user_agent)
+            priced = promo_codes.price_order(quantities, code)
             return orders.place(
                 event,
                 orders.NewOrder(
@@ -208,9 +244,12 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int]) -> Ord
                     email_key=keys.email,
                     user_agent=buyer.user_agent,
                     quantities=quantities,
-                    total=order_total(quantities),
+                    total=priced.total,
                     risk_flags=flags,
                     terms=buyer.terms,
+                    promo_code=code,
+                    unit_prices=priced.unit_prices,
+                    discount=priced.discount,
                 ),
             )
     except fraud.VelocityLimitExceeded as refused:

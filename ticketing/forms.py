@@ -139,6 +139,17 @@ class CheckoutForm(PublicFormChecks, forms.Form):
         label="I accept the Terms of Service",
         error_messages={"required": "Please accept the Terms of Service to continue."},
     )
+    # Only parsed here: whether the code exists and what it takes off is `ticketing.promo_codes`'s.
+    promo_code = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Promo code (optional)",
+        help_text="If you have one. The discount is shown before you pay.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        error_messages={"max_length": "That promo code is longer than any we give out; please check it."},
+    )
 
     def __init__(self, data=None, *, event, ticket_types=None, check_captcha=True, **kwargs):
         """`check_captcha=False` for the review step: Google's answer can be checked only once,
@@ -206,6 +217,8 @@ class CheckoutForm(PublicFormChecks, forms.Form):
         """Show the checkout's refusal beside the quantity it is about, or above the form."""
         ticket_type = getattr(refused, "ticket_type", None)
         field = quantity_field_name(ticket_type) if ticket_type in self.ticket_types else None
+        if field is None and getattr(refused, "field", None) in self.fields:
+            field = refused.field
         self.add_error(field, str(refused))
 
     def _reject_unknown_quantities(self):

@@ -1,4 +1,5 @@
-"""Reserve and release tickets: the only code that changes the `sold` counters.
+"""Reserve and release tickets: the only code that changes the `sold` counters (and the uses
+of a promo code, a limited stock of discounts counted the same way).
 
 Every change is a conditional UPDATE evaluated by the database (`sold + n <= capacity`), so
 two buyers can never both take the last seat, on PostgreSQL or SQLite, whatever the
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
-from ticketing.models import Event, Order, OrderLine, Ticket, TicketType
+from ticketing.models import Event, Order, OrderLine, PromoCode, Ticket, TicketType
 from ticketing.signals import availability_changed
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,42 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
             if not taken:
                 raise SoldOut(TicketType.objects.filter(pk=type_id).first())
         _announce_change(event_id)
+
+
+class PromoCodeUsedUp(SoldOut):
+    """The promo code has been used as often as it may. A kind of SoldOut, so that whoever meets
+    it treats it as stock that ran out: the checkout frees overdue holds (which give their uses
+    back) and tries once more; a payment arriving after its hold ended goes to review."""
+
+    field = "promo_code"
+
+    def __init__(self, code: str):
+        Exception.__init__(self, f"Sorry, the promo code {code} has been used as many times as it can be.")
+        self.ticket_type = None
+
+
+def take_promo_use(promo_code_id: int | None) -> None:
+    """Count one more order holding the code, unless that would pass its `max_uses`.
+
+    One conditional UPDATE, like a reservation, so concurrent checkouts never use a code more
+    often than allowed. Called after the order's tickets are reserved (the promo code's row is
+    the last one locked: event, ticket types by id, then the code). Raises PromoCodeUsedUp.
+    """
+    if promo_code_id is None:
+        return
+    taken = PromoCode.objects.filter(
+        Q(max_uses__isnull=True) | Q(max_uses__gte=F("used") + 1), pk=promo_code_id
+    ).update(used=F("used") + 1)
+    if not taken:
+        raise PromoCodeUsedUp(PromoCode.objects.values_list("code", flat=True).get(pk=promo_code_id))
+
+
+def release_promo_use(promo_code_id: int | None) -> None:
+    """Give one use of the code back: its order ended unpaid. Only `ticketing.orders` calls it,
+    in the transaction of the state change that released the order's tickets, so exactly once."""
+    if promo_code_id is None:
+        return
+    PromoCode.objects.filter(pk=promo_code_id, used__gt=0).update(used=F("used") - 1)
 
 
 def release(event_id: int, quantities: dict[int, int]) -> None:
@@ -152,6 +189,7 @@ def check_inventory(fix: bool = False) -> list[dict]:
                 )
                 if fix:
                     TicketType.objects.filter(pk=ticket_type.pk).update(sold=expected)
+        differences += _promo_code_differences(fix)
         for event_id, event in events.items():
             expected = event_totals.get(event_id, 0)
             if event.sold != expected:
@@ -166,4 +204,34 @@ def check_inventory(fix: bool = False) -> list[dict]:
                 )
                 if fix:
                     Event.objects.filter(pk=event_id).update(sold=expected)
+    return differences
+
+
+def _promo_code_differences(fix: bool) -> list[dict]:
+    """Each promo code's `used` against its orders: those pending, and those ever paid (a paid
+    order keeps its use, refunded or not). Inside `check_inventory`'s transaction, the codes
+    locked after the ticket types (the one lock order)."""
+    codes = list(PromoCode.objects.select_for_update().order_by("pk"))
+    holding = (
+        Order.objects.filter(promo_code__isnull=False)
+        .filter(Q(status=Order.Status.PENDING) | Q(paid_at__isnull=False))
+        .values("promo_code_id")
+        .annotate(n=Count("id"))
+    )
+    expected = {row["promo_code_id"]: row["n"] for row in holding}
+    differences = []
+    for code in codes:
+        should_be = expected.get(code.pk, 0)
+        if code.used != should_be:
+            differences.append(
+                {
+                    "kind": "promo_code",
+                    "id": code.pk,
+                    "name": code.code,
+                    "sold": code.used,
+                    "expected": should_be,
+                }
+            )
+            if fix:
+                PromoCode.objects.filter(pk=code.pk).update(used=should_be)
     return differences

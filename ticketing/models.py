@@ -260,6 +260,99 @@ class TicketType(SoldCounterProtected):
         return min(self.max_per_order, self.remaining)
 
 
+class PromoCode(GuardedColumnsModel):
+    """A code a buyer types at the checkout for money off: per event or site-wide.
+
+    The rules (who it applies to, when, and what it takes off) are `ticketing.promo_codes`'s.
+    `used` counts the orders holding the code (placed and not given back by an expiry or a
+    cancellation); only `ticketing.inventory` changes it, with a conditional UPDATE, exactly as
+    it changes the `sold` counters, so concurrent checkouts never use it more than `max_uses`.
+    """
+
+    guarded_columns = ("used",)
+
+    wagtail_reference_index_ignore = True
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percentage off each ticket"
+        AMOUNT = "amount", "Fixed amount off each ticket"
+
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="What buyers type, in any mix of capitals and small letters (stored in capitals).",
+    )
+    event = models.ForeignKey(
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="promo_codes",
+        help_text="Leave empty for a code that works for every event.",
+    )
+    ticket_types = models.ManyToManyField(
+        TicketType,
+        blank=True,
+        related_name="promo_codes",
+        verbose_name="Ticket types",
+        help_text="Leave empty for every ticket type. Only for a code of one event.",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PERCENT, verbose_name="Discount")
+    value = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        verbose_name="Amount off",
+        help_text="A percentage (e.g. 10 for 10% off) or an amount in the event's currency (e.g. 5.00).",
+    )
+    max_uses = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="Most uses",
+        help_text="How many orders may use it. Leave empty for no limit.",
+    )
+    used = models.PositiveIntegerField(default=0, editable=False, verbose_name="Used by orders")
+    valid_from = models.DateTimeField(null=True, blank=True, verbose_name="Valid from")
+    valid_until = models.DateTimeField(null=True, blank=True, verbose_name="Valid until")
+    active = models.BooleanField(default=True, help_text="Untick to stop the code working at once.")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Created")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "promo code"
+        verbose_name_plural = "promo codes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(used__lte=models.F("max_uses")),
+                name="promo_code_used_within_max_uses",
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="promo_code_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__lt=100), name="promo_code_percent_below_100"
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def clean(self):
+        self.code = (self.code or "").strip().upper()
+        errors = {}
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]*", self.code):
+            errors["code"] = "Use letters, digits, - and _ only (no spaces)."
+        if self.kind == self.Kind.PERCENT and self.value is not None and self.value >= 100:
+            # Free tickets cannot be issued online: SumUp takes no payment of nothing.
+            errors["value"] = "A percentage below 100: free tickets cannot be issued online."
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = "The code must stop working after it starts."
+        if self.pk and self.max_uses is not None:
+            used = type(self).objects.values_list("used", flat=True).get(pk=self.pk)
+            if self.max_uses < used:
+                errors["max_uses"] = f"{used} orders already use it; the limit cannot be lower."
+        if errors:
+            raise ValidationError(errors)
+
+
 class Order(GuardedColumnsModel):
     """A buyer's order: holds its tickets while `pending`, owns them once `paid`.
 
@@ -353,6 +446,21 @@ class Order(GuardedColumnsModel):
         related_name="+",
         editable=False,
     )
+    # The promo code the buyer typed, and what it took off the order (the lines' prices are
+    # already the discounted ones: what the buyer pays, and what a refund gives back per ticket).
+    # PROTECT: an order's code is part of the record of what was charged.
+    promo_code = models.ForeignKey(
+        PromoCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        editable=False,
+        verbose_name="Promo code",
+    )
+    discount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), editable=False, verbose_name="Discount"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -399,7 +507,8 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    # Copied at purchase: a later price change must not change what this buyer paid.
+    # Copied at purchase: a later price change must not change what this buyer paid. With a
+    # promo code it is the discounted price: what each ticket was paid, and what refunding it gives back.
     unit_price = models.DecimalField(max_digits=8, decimal_places=2, verbose_name="Price each")
 
     class Meta:

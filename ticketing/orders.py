@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from core.models import TermsInForce
 from ticketing import audit, inventory
-from ticketing.models import Event, Order, OrderLine, Payment, Ticket, TicketType
+from ticketing.models import Event, Order, OrderLine, Payment, PromoCode, Ticket, TicketType
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +160,13 @@ def _apply(order: Order, verb: str, target: str, *, cause: str, tickets=(), **fi
 def _apply_stock_and_tickets(order: Order, declared: Transition, tickets, now) -> list[Ticket]:
     """The side of a transition that is not the status column; inside its transaction."""
     voided = []
+    # A promo code's use goes with the order's tickets: held while they are, given back with them.
     if declared.stock is Stock.RESERVE:
         inventory.reserve_tickets(order.event_id, line_quantities(order))
+        inventory.take_promo_use(order.promo_code_id)
     elif declared.stock is Stock.RELEASE:
         inventory.release(order.event_id, line_quantities(order))
+        inventory.release_promo_use(order.promo_code_id)
     if declared.tickets is Tickets.ISSUE:
         _issue_tickets(order)
     elif declared.tickets is Tickets.VOID:
@@ -231,6 +234,11 @@ class NewOrder:
     risk_flags: list[str]
     # The Terms the buyer accepted (core.models.TermsInForce), or None: no Terms page is set.
     terms: TermsInForce | None = None
+    # A promo code (`ticketing.promo_codes`): the price each ticket type is sold at with it,
+    # {ticket type: unit price}, and what it takes off the order. No code: the list prices.
+    promo_code: PromoCode | None = None
+    unit_prices: dict[TicketType, Decimal] | None = None
+    discount: Decimal = Decimal("0.00")
 
 
 def place(event: Event, new: NewOrder) -> Order:
@@ -255,13 +263,22 @@ def place(event: Event, new: NewOrder) -> Order:
         risk_flags=new.risk_flags,
         terms_revision_id=new.terms.revision_id if new.terms else None,
         terms_version=new.terms.version if new.terms else "",
+        promo_code=new.promo_code,
+        discount=new.discount,
     )
+    prices = new.unit_prices or {}
     OrderLine.objects.bulk_create(
-        OrderLine(order=order, ticket_type=ticket_type, quantity=n, unit_price=ticket_type.price)
+        OrderLine(
+            order=order,
+            ticket_type=ticket_type,
+            quantity=n,
+            unit_price=prices.get(ticket_type, ticket_type.price),
+        )
         for ticket_type, n in sorted(new.quantities.items(), key=lambda item: item[0].pk)
     )
-    # The "place" transition: reserve the order's tickets.
+    # The "place" transition: reserve the order's tickets, then its promo code's use.
     inventory.reserve_tickets(event.pk, {ticket_type.pk: n for ticket_type, n in new.quantities.items()})
+    inventory.take_promo_use(order.promo_code_id)
     _announce(order, "", order.status, "order placed", ())
     return order
 
@@ -332,8 +349,9 @@ def record_refund(order: Order, *, tickets=(), cause: str) -> bool:
     return _apply(order, "record_refund", Status.REFUNDED, cause=cause)
 
 
-def expire_overdue_holds(event_id: int | None = None, now=None) -> int:
-    """Expire pending orders whose hold has ended (of one event, or all); returns how many.
+def expire_overdue_holds(event_id: int | None = None, now=None, *, promo_code_id: int | None = None) -> int:
+    """Expire pending orders whose hold has ended (of one event, of one promo code, or all);
+    returns how many.
 
     Safe to run any time, concurrently with itself and with payments: each order moves once.
     The checkout calls it for one event when stock runs short, so a stopped worker never keeps
@@ -343,6 +361,8 @@ def expire_overdue_holds(event_id: int | None = None, now=None) -> int:
     overdue = Order.objects.filter(status=Status.PENDING, expires_at__lte=now)
     if event_id is not None:
         overdue = overdue.filter(event_id=event_id)
+    if promo_code_id is not None:
+        overdue = overdue.filter(promo_code_id=promo_code_id)
     return sum(expire(order) for order in overdue.order_by("expires_at").iterator())
 
 

@@ -149,7 +149,9 @@ def _checkout(request, event_id):
         terms=SiteSettings.terms_in_force_for(request),
     )
     try:
-        order = checkout.place_order(event, buyer, form.cleaned_data["quantities"])
+        order = checkout.place_order(
+            event, buyer, form.cleaned_data["quantities"], promo_code=form.cleaned_data["promo_code"]
+        )
         payment = checkout.start_payment(order)
     except checkout.PaymentDelayed as delayed:
         # The tickets are held; the order page offers "Try paying again".
@@ -169,6 +171,11 @@ def _every_problem(event, form):
     valid = form.is_valid()
     quantities = form.typed_quantities()
     problems = [] if quantities is None else checkout.order_rule_problems(event, quantities)
+    if quantities and not problems and not form.has_error("promo_code"):
+        try:
+            checkout.check_promo_code(event, form.cleaned_data.get("promo_code"), quantities)
+        except checkout.CheckoutRefused as refused:
+            problems.append(refused)
     for problem in problems:
         form.show_refusal(problem)
     if not valid:
@@ -186,6 +193,11 @@ def _review_page(request, event, form):
     pressing "Pay" posts the same order through the same checks.
     """
     quantities = form.cleaned_data["quantities"]
+    try:
+        promo_code = checkout.check_promo_code(event, form.cleaned_data["promo_code"], quantities)
+    except checkout.CheckoutRefused as refused:  # the code ended since the form was checked
+        form.show_refusal(refused)
+        return _event_page_response(request, event, form, status=_refusal_status(refused))
     return render(
         request,
         "ticketing/checkout_review.html",
@@ -195,7 +207,7 @@ def _review_page(request, event, form):
             "quantity_fields": [(quantity_field_name(t), n) for t, n in quantities.items()],
             # Unbound: only for the CAPTCHA's widget, when the CAPTCHA is on.
             "captcha_form": CheckoutForm(event=event, ticket_types=form.ticket_types),
-            "preview": checkout.preview_order(quantities),
+            "preview": checkout.preview_order(quantities, promo_code),
             "hold_minutes": settings.ORDER_HOLD_MINUTES,
             "event_page": _event_page(event),
         },

@@ -84,11 +84,21 @@
     element.hidden = false;
   });
 
-  // The buyer sees the total here: the order goes to payment without the review page.
+  // The buyer sees the total here: the order goes to payment without the review page. A promo
+  // code's discount is computed by the server only, so with a code typed the form goes to the
+  // review page, which shows the discounted total before anything is reserved.
   var step = form.querySelector("[data-checkout-step]");
   var submit = form.querySelector("[data-checkout-submit]");
+  var promo = form.querySelector("[name=promo_code]");
+  function chooseStep() {
+    var withCode = promo && promo.value.trim() !== "";
+    step.value = withCode ? "review" : "pay";
+    submit.textContent = withCode ? "Review your order" : "Continue to payment";
+  }
   if (step && submit) {
-    step.value = "pay";
-    submit.textContent = "Continue to payment";
+    chooseStep();
+    if (promo) {
+      promo.addEventListener("input", chooseStep);
+    }
   }
 })();

@@ -17,7 +17,7 @@ from wagtail.models import Collection, Site, Task, Workflow
 
 from legal.models import DataRequest
 from tests.factories import make_event, make_event_page, make_paid_order, make_refund, make_staff, signed_in
-from ticketing.models import ReconciliationMismatch, ScheduledJob, WebhookEvent
+from ticketing.models import PromoCode, ReconciliationMismatch, ScheduledJob, WebhookEvent
 
 # The five staff groups (made by migrations), by the name a test uses for each.
 GROUPS = {
@@ -94,6 +94,7 @@ def records(db):
     webhook = WebhookEvent.objects.create(dedupe_key="walk", checkout_id=payment.checkout_id, outcome="paid")
     job = ScheduledJob.objects.first() or ScheduledJob.objects.create(name="expire-orders")
     alias = page.create_alias(update_slug=f"{page.slug}-again")
+    promo_code = PromoCode.objects.create(code="WALK10", event=event, value=10)
     return {
         "alias": alias,
         "block_id": next(iter(Block.definition_registry)),
@@ -108,6 +109,7 @@ def records(db):
         "data_request": data_request,
         "webhook_event": webhook,
         "scheduled_job": job,
+        "promo_code": promo_code,
         "page": page,
         "revision": revision,
         "workflow": workflow,

@@ -165,6 +165,8 @@ ACCESS = {
     # --- Ticketing.
     # Finance sees events too: "Cancel event" is on the event's page.
     **modeladmin("ticketing.event", {E, F}, edit=EDITORS, create=EDITORS, delete=SUPERUSERS),
+    # Promo codes are marketing's: Editors make them; Finance sees them (they explain discounts).
+    **modeladmin("ticketing.promocode", {E, F}, edit=EDITORS, create=EDITORS, delete=SUPERUSERS),
     **modeladmin("ticketing.order", {B, F}, edit=SUPERUSERS),
     **modeladmin("ticketing.ticket", {B}),
     **modeladmin("ticketing.buyeremail", {B}),

@@ -26,6 +26,8 @@ EXPECTED = {
         ],
         ("core", "change_sitesettings"),
         ("legal", "change_cookieconsentsettings"),
+        # Promo codes (ticketing 0018): made by Editors, beside the events they publish.
+        *[("ticketing", f"{action}_promocode") for action in ("view", "add", "change")],
     },
     "Box office": {
         SIGN_IN,
@@ -50,6 +52,8 @@ EXPECTED = {
         # Cancelling an event refunds every buyer: Finance's, with the events to reach it from.
         ("ticketing", "view_event"),
         ("ticketing", "cancel_event"),
+        # Promo codes explain discounted amounts: seen, not made.
+        ("ticketing", "view_promocode"),
     },
     "Privacy": {
         SIGN_IN,

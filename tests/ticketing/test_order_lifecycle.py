@@ -26,7 +26,11 @@ from ticketing.schedule import EXPIRY_JOB, worker_state
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("ticketing", "home", "legal", "core", "config", "sumup_sandbox")
 # The only modules allowed to write each guarded column.
-OWNERS = {"Order.status": {"ticketing/orders.py"}, "sold": {"ticketing/inventory.py"}}
+OWNERS = {
+    "Order.status": {"ticketing/orders.py"},
+    "sold": {"ticketing/inventory.py"},
+    "PromoCode.used": {"ticketing/inventory.py"},
+}
 
 BUYER = Buyer(name="Ann Example", email="ann@example.com", ip="203.0.113.9", user_agent=BROWSER)
 
@@ -89,6 +93,15 @@ class Refund:
         (24, "Order.status"),  # rows nobody can tell: counted as an order's
         # 27: a refund writing its own status
     ]
+
+
+def test_the_scan_finds_writes_of_a_promo_codes_uses():
+    source = """
+PromoCode.objects.filter(pk=1).update(used=F('used') + 1)
+order.promo_code.used = 3
+Event.objects.filter(pk=1).update(used=2)
+"""
+    assert guarded_writes(source) == [(2, "PromoCode.used"), (3, "PromoCode.used")]
 
 
 def test_only_the_owning_module_writes_order_status_and_sold_counters():

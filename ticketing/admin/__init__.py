@@ -3,6 +3,7 @@
 One module a screen, each complete where it is defined (its forms, buttons, permission):
 
 * `events` - events with their ticket types, edited as one form;
+* `promo_codes` - promo codes, made by Editors, with how often each is used;
 * `orders` - orders (buyers' contact details editable, nothing else) and their tickets;
 * `resend` and `refunds` - the staff actions on one order, and the list of refunds;
 * `order_actions` - the box office's actions on one order (cancel while unpaid, mark reviewed,

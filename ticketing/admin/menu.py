@@ -9,6 +9,7 @@ from ticketing.admin.events import EventAdmin
 from ticketing.admin.jobs import ScheduledJobAdmin
 from ticketing.admin.orders import OrderAdmin, TicketAdmin
 from ticketing.admin.payments import PaymentAdmin, WebhookEventAdmin
+from ticketing.admin.promo_codes import PromoCodeAdmin
 from ticketing.admin.refunds import RefundAdmin
 from ticketing.models import Ticket
 
@@ -19,6 +20,7 @@ class TicketingGroup(ModelAdminGroup):
     menu_order = 200
     items = (
         EventAdmin,
+        PromoCodeAdmin,
         OrderAdmin,
         TicketAdmin,
         PaymentAdmin,

@@ -170,7 +170,7 @@ class OrderAdmin(StaffModelAdmin):
     button_helper_class = OrderButtonHelper
     inspect_view_enabled = True
     inspect_view_class = OrderInspectView
-    money_fields = {"total": "currency"}
+    money_fields = {"total": "currency", "discount": "currency"}
     list_display = ("reference", "name", "email", "event", "status", "total_display", "created_at")
     list_filter = ("event", "status", "created_at", FlaggedFilter)
     list_select_related = ("event",)
@@ -184,6 +184,8 @@ class OrderAdmin(StaffModelAdmin):
         "email",
         "total",
         "currency",
+        "promo_code",
+        "discount",
         "created_at",
         "expires_at",
         "paid_at",
