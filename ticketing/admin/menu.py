@@ -10,6 +10,7 @@ from ticketing.admin.jobs import ScheduledJobAdmin
 from ticketing.admin.orders import OrderAdmin, TicketAdmin
 from ticketing.admin.payments import PaymentAdmin, WebhookEventAdmin
 from ticketing.admin.refunds import RefundAdmin
+from ticketing.admin.waiting_list import WaitingListAdmin
 from ticketing.models import Ticket
 
 
@@ -21,6 +22,7 @@ class TicketingGroup(ModelAdminGroup):
         EventAdmin,
         OrderAdmin,
         TicketAdmin,
+        WaitingListAdmin,
         PaymentAdmin,
         RefundAdmin,
         WebhookEventAdmin,
