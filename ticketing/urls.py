@@ -19,7 +19,11 @@ urlpatterns = [
     path("orders/<str:token>/calendar.ics", ticket_views.order_calendar_view, name="order-calendar"),
     # Issue 12: the waiting list of a sold-out ticket type, and the offer its e-mail links to.
     path("events/<int:event_id>/waiting-list/", waiting_list_views.join_view, name="waiting-list"),
-    path("events/<int:event_id>/waiting-list/joined/", waiting_list_views.joined_view, name="waiting-list-joined"),
+    path(
+        "events/<int:event_id>/waiting-list/joined/",
+        waiting_list_views.joined_view,
+        name="waiting-list-joined",
+    ),
     path("waiting-list/offers/<str:token>/", waiting_list_views.offer_view, name="waiting-list-offer"),
     path("check-in/", ticket_views.check_in_events_view, name="check-in"),
     path("check-in/<int:event_id>/", ticket_views.check_in_view, name="check-in-event"),

@@ -208,11 +208,25 @@ def withdraw(entry: WaitingListEntry) -> bool:
         )
 
 
+def forget_past_events(now=None) -> int:
+    """Delete the lists of events that have started: nobody can be offered a seat any more, so
+    the addresses are kept no longer (open offers are withdrawn first, their holds released).
+    Returns how many entries were deleted."""
+    now = now or timezone.now()
+    past = WaitingListEntry.objects.filter(event__starts_at__lte=now)
+    for entry in past.filter(status=Status.OFFERED):
+        withdraw(entry)
+    deleted, _ = past.delete()
+    return deleted
+
+
 def run_scheduled() -> str:
-    """The worker's periodic run: end offers that ran out, and revive offer e-mails whose job was lost."""
+    """The worker's periodic run: end offers that ran out, revive offer e-mails whose job was
+    lost, and delete the lists of events that have started."""
     ended = expire_overdue_offers()
     revived = requeue_stalled_notices()
-    return f"{ended} offers ended, {revived} offer e-mails queued again"
+    forgotten = forget_past_events()
+    return f"{ended} offers ended, {revived} offer e-mails queued again, {forgotten} entries of past events deleted"
 
 
 # --- Taking an offer ------------------------------------------------------------------------------

@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from legal import privacy
 from tests.concurrency import run_concurrently
-from tests.factories import BROWSER, make_event, make_event_page, make_order, make_paid_order, refund_tickets, wait_for
+from tests.factories import (
+    BROWSER,
+    make_event,
+    make_event_page,
+    make_order,
+    make_paid_order,
+    refund_tickets,
+    wait_for,
+)
 from tests.sandbox_buyer import press_on_hosted_page
 from ticketing import checkout, holds, inventory, orders, waiting_list
 from ticketing.models import Order, TicketType, WaitingListEntry
@@ -61,7 +69,9 @@ def entry_of(email) -> WaitingListEntry:
 
 
 def offer_links():
-    return [LINK.search(message.body).group(0) for message in mail.outbox if "held for you" in message.subject]
+    return [
+        LINK.search(message.body).group(0) for message in mail.outbox if "held for you" in message.subject
+    ]
 
 
 def path_of(url):
@@ -202,7 +212,12 @@ def test_an_offer_that_runs_out_passes_to_the_next_person(buyer):
     assert the_type(event).refresh_sold() == 1 and inventory.check_inventory() == []
     ended = buyer.get(path_of(ann_link))
     assert ended.status_code == 410 and "This offer has ended" in ended.content.decode()
-    assert buyer.post(path_of(ann_link), {"name": "Ann", "email": "ann@example.com", "accept_terms": "on"}).status_code == 410
+    assert (
+        buyer.post(
+            path_of(ann_link), {"name": "Ann", "email": "ann@example.com", "accept_terms": "on"}
+        ).status_code
+        == 410
+    )
     assert not Order.objects.filter(email="ann@example.com").exists()
 
 
@@ -213,7 +228,9 @@ def test_an_offer_seen_after_it_ran_out_is_passed_on_without_the_worker(buyer):
     join(buyer, event, "ann@example.com")
     join(buyer, event, "bob@example.com")
     end_holds()
-    WaitingListEntry.objects.filter(email="ann@example.com").update(offer_expires_at=timezone.now() - timedelta(seconds=1))
+    WaitingListEntry.objects.filter(email="ann@example.com").update(
+        offer_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert buyer.get(path_of(offer_links()[0])).status_code == 410
     assert entry_of("bob@example.com").status == Status.OFFERED
     assert len(offer_links()) == 2
@@ -283,7 +300,9 @@ def test_no_oversell_when_buyers_offers_and_claims_race():
     def expiry():
         return end_holds()
 
-    run_concurrently(lambda job, arg: job(*arg), [(expiry, ())] * 2 + [(public_buyer, (i,)) for i in range(6)])
+    run_concurrently(
+        lambda job, arg: job(*arg), [(expiry, ())] * 2 + [(public_buyer, (i,)) for i in range(6)]
+    )
 
     ticket_type = the_type(event)
     assert ticket_type.refresh_sold() <= seats
@@ -304,7 +323,9 @@ def test_no_oversell_when_buyers_offers_and_claims_race():
         except waiting_list.OfferOver:
             return "over"
 
-    results = run_concurrently(claim, [(token, i * 2 + k) for i, token in enumerate(tokens) for k in range(2)])
+    results = run_concurrently(
+        claim, [(token, i * 2 + k) for i, token in enumerate(tokens) for k in range(2)]
+    )
     assert Counter(isinstance(r, int) for r in results) == {True: len(tokens), False: len(tokens)}
     assert ticket_type.refresh_sold() <= seats
     assert inventory.check_inventory() == []
@@ -331,7 +352,9 @@ def test_the_whole_journey_through_the_sandbox(buyer, sumup_sandbox):
     missing = buyer.post(path_of(link), {"name": "", "email": "ann@example.com"})
     assert missing.status_code == 400 and entry_of("ann@example.com").status == Status.OFFERED
 
-    taken = buyer.post(path_of(link), {"name": "Ann Example", "email": "ann@example.com", "accept_terms": "on"})
+    taken = buyer.post(
+        path_of(link), {"name": "Ann Example", "email": "ann@example.com", "accept_terms": "on"}
+    )
     assert taken.status_code == 303, taken.content.decode()[:500]
     order = Order.objects.get(email="ann@example.com")
     assert order.status == Order.Status.PENDING and order.total == the_type(event).price
@@ -411,3 +434,18 @@ def test_export_and_erasure_cover_the_waiting_list():
     # Ann's open offer was withdrawn: its seat went to the next in line.
     assert entry_of("bob@example.com").status == Status.OFFERED
     assert inventory.check_inventory() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_list_of_an_event_that_started_is_deleted_by_the_worker():
+    event = small_show()
+    sell_out(event)
+    waiting_list.join(the_type(event), "ann@example.com")
+    waiting_list.join(the_type(event), "bob@example.com")
+    end_holds()
+    assert "0 entries" in waiting_list.run_scheduled()
+    event.starts_at = timezone.now() - timedelta(minutes=1)
+    event.save()
+    assert "2 entries of past events deleted" in waiting_list.run_scheduled()
+    assert not WaitingListEntry.objects.exists()
+    assert inventory.check_inventory() == []  # Ann's open offer was withdrawn, its hold released
