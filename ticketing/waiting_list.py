@@ -344,7 +344,8 @@ def deliver_offer(entry_id: int) -> str:
     if not claimed:
         return "skipped"
     entry = WaitingListEntry.objects.select_related("event", "ticket_type").get(pk=entry_id)
-    if entry.status != Status.OFFERED:
+    if entry.status != Status.OFFERED or entry.event.why_not_on_sale() is not None:
+        # The offer ended, or its event stopped selling (cancelled, sales closed): nothing to offer.
         _finish_notice(entry, NoticeStatus.CANCELLED, notice_next_attempt_at=None)
         return "cancelled"
     try:
