@@ -449,3 +449,15 @@ def test_the_list_of_an_event_that_started_is_deleted_by_the_worker():
     assert "2 entries of past events deleted" in waiting_list.run_scheduled()
     assert not WaitingListEntry.objects.exists()
     assert inventory.check_inventory() == []  # Ann's open offer was withdrawn, its hold released
+
+
+@pytest.mark.django_db
+def test_the_join_form_asks_for_the_captcha_when_it_is_on(buyer, settings):
+    settings.CAPTCHA_ENABLED = True
+    event = small_show()
+    sell_out(event)
+    form = buyer.get(reverse("ticketing:waiting-list", args=[event.pk])).content.decode()
+    assert "g-recaptcha" in form
+    refused = join(buyer, event, "ann@example.com")
+    assert refused.status_code == 400 and "not a robot" in refused.content.decode()
+    assert not WaitingListEntry.objects.exists()
