@@ -48,13 +48,14 @@ def sitemap(request):
 
 
 # Where search engines have no business: the admin, each buyer's order (and its tickets and
-# calendar file), the door's check-in, the checkout (a POST target), and the e-mailed links
+# calendar file), the door's check-in, the checkout (a POST target) and the waiting list, and the e-mailed links
 # that confirm a data request. The paths are checked against the URLconf by the tests.
 ROBOTS_DISALLOW = (
     "/admin/",
     "/tickets/orders/",
     "/tickets/check-in/",
     "/tickets/events/",
+    "/tickets/waiting-list/",
     "/legal/data-request/confirm/",
 )
 

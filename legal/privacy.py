@@ -40,6 +40,7 @@ from wagtail.log_actions import log
 from core.money import format_money
 from core.wording import counted
 from legal.models import DataRequest, ErasedPerson
+from ticketing import waiting_list
 from ticketing.models import (
     BuyerEmail,
     Order,
@@ -194,6 +195,14 @@ PERSONAL_DATA: tuple[Place, ...] = (
         How.DELETE_ROW,
         'A "Find my tickets" request waits only until the worker e-mails it (its job deletes it '
         "first); erasure deletes any still waiting.",
+    ),
+    Place(
+        "ticketing.WaitingListEntry",
+        ("email", "notice_last_error"),
+        How.DELETE_ROW,
+        "A place on a sold-out ticket's waiting list is kept only while it may lead to an offer; "
+        "erasure withdraws an open offer (its seats pass to the next in line) and deletes the row. "
+        "The e-mail's last error has addresses blanked, and goes with the row.",
     ),
     Place(
         "django_tasks_database.DBTaskResult",
@@ -445,11 +454,27 @@ def export_person(email: str) -> dict:
         }
         for request in _requests_of(address).order_by("created_at", "pk")
     ]
+    waiting = [
+        {
+            "event": entry.event.title,
+            "ticket_type": entry.ticket_type.name,
+            "email": entry.email,
+            "tickets_wanted": entry.quantity,
+            "status": entry.status,
+            "joined_at": _when(entry.joined_at),
+            "offered_at": _when(entry.offered_at),
+            "offer_expires_at": _when(entry.offer_expires_at),
+        }
+        for entry in waiting_list.entries_of(address)
+        .select_related("event", "ticket_type")
+        .order_by("joined_at", "pk")
+    ]
     export = {
         "email": address,
         "exported_at": _when(timezone.now()),
         "orders": orders,
         "data_requests": requests,
+        "waiting_lists": waiting,
     }
     export["summary"] = export_summary(export)
     return export
@@ -458,7 +483,8 @@ def export_person(email: str) -> dict:
 def export_summary(export: dict) -> str:
     """A few lines a person can read: what we hold, in words and amounts."""
     orders = export["orders"]
-    if not orders and not export["data_requests"]:
+    waiting = export.get("waiting_lists", [])
+    if not orders and not export["data_requests"] and not waiting:
         return f"We hold no personal data about {export['email']}."
     lines = [f"What Jersey Events holds about {export['email']}:"]
     for order in orders:
@@ -479,6 +505,11 @@ def export_summary(export: dict) -> str:
     lines.append(
         "With each order we also keep the IP address and browser it was placed from, for fraud checks."
     )
+    for entry in waiting:
+        lines.append(
+            f"- On the waiting list for {entry['ticket_type']} tickets to {entry['event']} "
+            f"since {entry['joined_at'][:10]} ({entry['status']})."
+        )
     return "\n".join(lines)
 
 
@@ -571,6 +602,7 @@ class ErasureReport:
     webhook_events_scrubbed: int = 0
     data_requests_blanked: int = 0
     data_requests_deleted: int = 0
+    waiting_list_entries_deleted: int = 0
     task_rows_deleted: int = 0
     log_entries_scrubbed: int = 0
 
@@ -599,6 +631,11 @@ class ErasureReport:
         if self.data_requests_deleted:
             parts.append(
                 _count(self.data_requests_deleted, "unconfirmed data request", "unconfirmed data requests")
+                + " deleted"
+            )
+        if self.waiting_list_entries_deleted:
+            parts.append(
+                _count(self.waiting_list_entries_deleted, "waiting list place", "waiting list places")
                 + " deleted"
             )
         if self.task_rows_deleted:
@@ -646,6 +683,8 @@ def erase_person(email: str, *, future_tickets: str | None = None, by=None) -> E
         report.add(_erase_requests(_requests_of(address), words))
         report.add(_scrub_mentions(address, words))
         OrderLookup.objects.filter(email__iexact=address).delete()  # waiting "Find my tickets" requests
+        # Places on waiting lists: open offers withdrawn (their seats pass down the line), rows deleted.
+        report.waiting_list_entries_deleted = waiting_list.forget(address)
         entry, created = ErasedPerson.objects.get_or_create(address_hash=address_hash(address))
         if not created and report.changed_anything:
             ErasedPerson.objects.filter(pk=entry.pk).update(reapplied_at=timezone.now())

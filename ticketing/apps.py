@@ -8,7 +8,7 @@ class TicketingConfig(AppConfig):
 
     def ready(self):
         from core import page_cache
-        from ticketing import schedule, signals
+        from ticketing import schedule, signals, waiting_list
 
         # Every deploy's release step (`migrate`) makes sure the periodic jobs are scheduled.
         post_migrate.connect(schedule.seed_after_migrate, sender=self, dispatch_uid="ticketing-schedule")
@@ -16,5 +16,7 @@ class TicketingConfig(AppConfig):
         # Event pages are served from the page cache: each sale or release, and each edit of an
         # event or its ticket types, must make the event's cached page stale at once.
         signals.availability_changed.connect(page_cache.availability_changed, dispatch_uid="pagecache-stock")
+        # Seats that come back are offered to the waiting list first, in the releasing transaction.
+        signals.seats_released.connect(waiting_list.offer_released_seats, dispatch_uid="waiting-list-offers")
         page_cache.refresh_event_page_when_saved("ticketing.Event", event_id_field="pk")
         page_cache.refresh_event_page_when_saved("ticketing.TicketType", event_id_field="event_id")

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
-from ticketing.models import Event, Order, OrderLine, PromoCode, Ticket, TicketType
-from ticketing.signals import availability_changed
+from ticketing.models import Event, Order, OrderLine, PromoCode, Ticket, TicketType, WaitingListEntry
+from ticketing.signals import availability_changed, seats_released
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +116,16 @@ def release_promo_use(promo_code_id: int | None) -> None:
     PromoCode.objects.filter(pk=promo_code_id, used__gt=0).update(used=F("used") - 1)
 
 
-def release(event_id: int, quantities: dict[int, int]) -> None:
-    """Give `quantities` back to stock. Only `ticketing.orders` calls it, after the state change
-    that owned them, in the same transaction."""
+def release(event_id: int, quantities: dict[int, int], *, pass_to_waiting_list: bool = True) -> None:
+    """Give `quantities` back to stock, after the state change that owned them, in the same
+    transaction: `ticketing.orders` (an order's hold or tickets) and `ticketing.waiting_list`
+    (an offer's seats).
+
+    This is the one place seats come back, so it is where the waiting list hears of them
+    (`seats_released`, in this transaction, the event row still locked): the next people in
+    line are offered them before anyone else can buy them. `pass_to_waiting_list=False` is for
+    seats that change hands inside the transaction (an offer becoming its order), not coming back.
+    """
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
@@ -126,6 +133,8 @@ def release(event_id: int, quantities: dict[int, int]) -> None:
     for type_id in sorted(quantities):
         TicketType.objects.filter(pk=type_id).update(sold=F("sold") - quantities[type_id])
     _announce_change(event_id)
+    if pass_to_waiting_list:
+        seats_released.send(sender=Event, event_id=event_id)
 
 
 def release_tickets(tickets: Iterable[Ticket]) -> None:
@@ -141,7 +150,7 @@ def held_counts() -> dict[int, int]:
     """What each ticket type's `sold` should be, computed from the orders themselves.
 
     Pending orders hold their lines' quantities; paid (and partly refunded) orders hold their
-    tickets that are not voided.
+    tickets that are not voided; open waiting-list offers hold the seats they offer.
     """
     held: dict[int, int] = defaultdict(int)
     pending = (
@@ -157,6 +166,13 @@ def held_counts() -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     for row in issued:
+        held[row["ticket_type_id"]] += row["n"]
+    offered = (
+        WaitingListEntry.objects.filter(status=WaitingListEntry.Status.OFFERED)
+        .values("ticket_type_id")
+        .annotate(n=Sum("offered_quantity"))
+    )
+    for row in offered:
         held[row["ticket_type_id"]] += row["n"]
     return held
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel, get_all_child_relations
@@ -917,3 +918,86 @@ class OrderLookup(models.Model):
 
     def __str__(self):
         return f"Order lookup {self.pk}"
+
+
+class WaitingListEntry(models.Model):
+    """One person in line for a sold-out ticket type, and the offer they get when seats come back.
+
+    The line is the order of joining (`joined_at`, then id). `ticketing.waiting_list` makes the
+    offer: the head of the line moves `waiting → offered` with a conditional UPDATE, so an entry
+    is offered once; the offered seats are counted in the ticket type's `sold` (reserved through
+    `ticketing.inventory`), so nobody else can buy them while the offer lasts. The offer ends
+    `claimed` (its checkout placed an order, which then holds the seats), `expired` (its time ran
+    out: the seats pass to the next in line) or `withdrawn` (staff or erasure).
+
+    The offer e-mail is recorded here (its state, tries, last error): the entry is the only thing
+    it is about, and it holds the address; `ticketing.outbox` promises it, `ticketing.waiting_list`
+    sends and retries it. Personal data: the address; the whole row is erased with the person.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered seats"
+        CLAIMED = "claimed", "Took the offer"
+        EXPIRED = "expired", "Offer ran out"
+        WITHDRAWN = "withdrawn", "Taken off the list"
+
+    class NoticeStatus(models.TextChoices):
+        NONE = "", "Not needed yet"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+        CANCELLED = "cancelled", "Cancelled (offer over)"
+
+    # The states that keep a person on the list: one such entry per mailbox and ticket type.
+    ON_THE_LIST = (Status.WAITING, Status.OFFERED)
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waiting_list")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.CASCADE, related_name="waiting_list")
+    email = models.EmailField(max_length=254, verbose_name="E-mail address")
+    quantity = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)], verbose_name="Tickets wanted"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    joined_at = models.DateTimeField(default=timezone.now, verbose_name="Joined")
+    offer_token = models.CharField(
+        max_length=64, unique=True, default=new_secret_token, editable=False, verbose_name="Offer link secret"
+    )
+    offered_quantity = models.PositiveSmallIntegerField(default=0, verbose_name="Tickets offered")
+    offered_at = models.DateTimeField(null=True, blank=True, verbose_name="Offered at")
+    offer_expires_at = models.DateTimeField(null=True, blank=True, verbose_name="Offer ends")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="Order placed"
+    )
+    notice_status = models.CharField(
+        max_length=16,
+        choices=NoticeStatus.choices,
+        blank=True,
+        default=NoticeStatus.NONE,
+        verbose_name="Offer e-mail",
+    )
+    notice_attempts = models.PositiveSmallIntegerField(default=0, verbose_name="Tries")
+    notice_next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name="Next try")
+    notice_last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name="Last try")
+    notice_sent_at = models.DateTimeField(null=True, blank=True, verbose_name="Sent")
+    # The exception's class and message, addresses blanked out (`delivery.describe_error`).
+    notice_last_error = models.CharField(max_length=300, blank=True, verbose_name="Last error")
+
+    class Meta:
+        ordering = ["ticket_type_id", "joined_at", "id"]
+        indexes = [models.Index(fields=["ticket_type", "status", "joined_at"])]
+        constraints = [
+            # Joining twice changes nothing: one place in line per mailbox and ticket type.
+            models.UniqueConstraint(
+                Lower("email"),
+                "ticket_type",
+                condition=Q(status__in=["waiting", "offered"]),
+                name="waiting_list_one_place_per_mailbox",
+            ),
+        ]
+        verbose_name = "waiting list entry"
+        verbose_name_plural = "waiting list"
+
+    def __str__(self):
+        return f"Waiting list {self.pk}: {self.ticket_type} ({self.get_status_display()})"

@@ -23,8 +23,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from ticketing.models import BuyerEmail, Order, Refund
-from ticketing.tasks import send_buyer_email
+from ticketing.models import BuyerEmail, Order, Refund, WaitingListEntry
+from ticketing.tasks import send_buyer_email, send_waiting_list_offer
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,33 @@ def enqueue_attempt(buyer_email_id: int, run_after=None) -> None:
         enqueue()
     else:
         transaction.on_commit(enqueue)
+
+
+def queue_waiting_list_offer(entry_id: int) -> None:
+    """Promise the person at the head of a waiting list the e-mail with their offer; call in the
+    transaction that makes the offer.
+
+    Someone on a waiting list is not a buyer yet, so there is no order to hang a `BuyerEmail` on:
+    the entry records its one e-mail itself (state, tries, last error, as staff see them), and
+    `ticketing.waiting_list.deliver_offer` sends and retries it like any buyer e-mail.
+    """
+    WaitingListEntry.objects.filter(pk=entry_id).update(
+        notice_status=WaitingListEntry.NoticeStatus.QUEUED, notice_next_attempt_at=timezone.now()
+    )
+    enqueue_waiting_list_offer(entry_id)
+
+
+def enqueue_waiting_list_offer(entry_id: int, run_after=None) -> None:
+    """A job for the offer e-mail's next attempt, at once or at `run_after` (see `enqueue_attempt`)."""
+    task = send_waiting_list_offer
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # the periodic sweep (`waiting_list.requeue_stalled_notices`) picks it up
+        task = task.using(run_after=run_after)
+    if queue_is_in_database():
+        task.enqueue(entry_id)
+    else:
+        transaction.on_commit(lambda: task.enqueue(entry_id))
 
 
 def queue_is_in_database() -> bool:

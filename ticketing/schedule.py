@@ -74,6 +74,8 @@ EXPIRY_JOB = "expire-orders"
 JOBS = (
     # End the holds of unpaid orders: frees their tickets for other buyers.
     PeriodicJob(EXPIRY_JOB, "ticketing.holds.expire_orders", every=timedelta(minutes=1)),
+    # Waiting-list offers that ran out pass to the next in line; lost offer e-mails get a job.
+    PeriodicJob("waiting-list-offers", "ticketing.waiting_list.run_scheduled", every=timedelta(minutes=1)),
     # Give ticket e-mails whose job was lost (a killed worker) a new one.
     PeriodicJob("requeue-ticket-emails", "ticketing.delivery.requeue_stalled", every=timedelta(minutes=5)),
     # Settle refunds whose answer SumUp never gave, by asking SumUp what it refunded.

@@ -63,3 +63,11 @@ def send_order_links(order_lookup_id: int) -> str:
     from ticketing.find_orders import send_order_links
 
     return send_order_links(order_lookup_id)
+
+
+@task(priority=EMAIL_PRIORITY)
+def send_waiting_list_offer(waiting_list_entry_id: int) -> str:
+    """One attempt at a waiting-list offer e-mail (`ticketing.waiting_list`); the entry's id only."""
+    from ticketing.waiting_list import deliver_offer
+
+    return deliver_offer(waiting_list_entry_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import ticket_views, views
+from ticketing import ticket_views, views, waiting_list_views
 from ticketing.payments import webhooks
 
 app_name = "ticketing"
@@ -17,6 +17,14 @@ urlpatterns = [
     path("orders/<str:token>/tickets/", ticket_views.order_tickets_view, name="tickets"),
     # Issue 12: the order's event for the buyer's calendar.
     path("orders/<str:token>/calendar.ics", ticket_views.order_calendar_view, name="order-calendar"),
+    # Issue 12: the waiting list of a sold-out ticket type, and the offer its e-mail links to.
+    path("events/<int:event_id>/waiting-list/", waiting_list_views.join_view, name="waiting-list"),
+    path(
+        "events/<int:event_id>/waiting-list/joined/",
+        waiting_list_views.joined_view,
+        name="waiting-list-joined",
+    ),
+    path("waiting-list/offers/<str:token>/", waiting_list_views.offer_view, name="waiting-list-offer"),
     path("check-in/", ticket_views.check_in_events_view, name="check-in"),
     path("check-in/<int:event_id>/", ticket_views.check_in_view, name="check-in-event"),
 ]

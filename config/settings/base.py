@@ -288,6 +288,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Ticketing --------------------------------------------------------------------------
 ORDER_HOLD_MINUTES = env_int("ORDER_HOLD_MINUTES", 15)
+# Minutes a waiting-list offer holds its seats for the person it was made to (issue 12).
+WAITING_LIST_OFFER_MINUTES = env_int("WAITING_LIST_OFFER_MINUTES", 60)
+# "Join the waiting list" requests per client (like "Find my tickets": each may send an e-mail).
+WAITING_LIST_RATE_LIMIT = env_str("WAITING_LIST_RATE_LIMIT", "5/h")
 # SumUp is asked about one payment at most once per this many seconds from the order page
 # and the webhook, however often they are hit.
 SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 3)

@@ -17,7 +17,7 @@ from wagtail.models import Collection, Site, Task, Workflow
 
 from legal.models import DataRequest
 from tests.factories import make_event, make_event_page, make_paid_order, make_refund, make_staff, signed_in
-from ticketing.models import PromoCode, ReconciliationMismatch, ScheduledJob, WebhookEvent
+from ticketing.models import PromoCode, ReconciliationMismatch, ScheduledJob, WaitingListEntry, WebhookEvent
 
 # The five staff groups (made by migrations), by the name a test uses for each.
 GROUPS = {
@@ -105,6 +105,9 @@ def records(db):
         "payment": payment,
         "refund": refund,
         "buyer_email": order.buyer_emails.first(),
+        "waiting_list_entry": WaitingListEntry.objects.create(
+            event=event, ticket_type=event.ticket_types.first(), email="wait@example.com"
+        ),
         "mismatch": mismatch,
         "data_request": data_request,
         "webhook_event": webhook,

@@ -170,6 +170,8 @@ ACCESS = {
     **modeladmin("ticketing.order", {B, F}, edit=SUPERUSERS),
     **modeladmin("ticketing.ticket", {B}),
     **modeladmin("ticketing.buyeremail", {B}),
+    # The waiting list of sold-out tickets: the box office answers "am I on the list?".
+    **modeladmin("ticketing.waitinglistentry", {B}),
     **modeladmin("ticketing.payment", {F}),
     **modeladmin("ticketing.webhookevent", {F}),
     **modeladmin("ticketing.refund", {F}),

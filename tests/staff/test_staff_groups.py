@@ -36,6 +36,7 @@ EXPECTED = {
         ("ticketing", "view_buyeremail"),
         ("ticketing", "resend_tickets"),
         ("ticketing", "check_in_ticket"),
+        ("ticketing", "view_waitinglistentry"),
         ("ticketing", "cancel_unpaid_order"),
         ("ticketing", "review_order"),
         ("ticketing", "correct_buyer_contact"),

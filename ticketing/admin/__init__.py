@@ -15,6 +15,7 @@ One module a screen, each complete where it is defined (its forms, buttons, perm
 * `dashboard` - the admin's home page (door staff sent on to the scanner) and its payments panel;
 * `door` - the scanner in the admin menu, and who counts as door staff only;
 * `attendees` - an event's attendee list, its CSV and the printable door list;
+* `waiting_list` - the waiting list per event and ticket type (place in line, address, state, offers);
 * `menu` - the "Ticketing" menu group.
 
 Nothing in this package registers anything: importing it only defines classes. The one place

@@ -11,6 +11,7 @@ from ticketing.admin.orders import OrderAdmin, TicketAdmin
 from ticketing.admin.payments import PaymentAdmin, WebhookEventAdmin
 from ticketing.admin.promo_codes import PromoCodeAdmin
 from ticketing.admin.refunds import RefundAdmin
+from ticketing.admin.waiting_list import WaitingListAdmin
 from ticketing.models import Ticket
 
 
@@ -23,6 +24,7 @@ class TicketingGroup(ModelAdminGroup):
         PromoCodeAdmin,
         OrderAdmin,
         TicketAdmin,
+        WaitingListAdmin,
         PaymentAdmin,
         RefundAdmin,
         WebhookEventAdmin,
