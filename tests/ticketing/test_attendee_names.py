@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from legal import privacy
-from tests.factories import make_event, make_paid_order, make_staff, signed_in
+from tests.factories import events_index, make_event, make_paid_order, make_staff, signed_in
+from tests.staff.test_editor_flow import EVENTS_CREATE, new_event_form
 from ticketing import attendee_names, delivery
 from ticketing.models import Event, Ticket
 
@@ -254,3 +255,29 @@ def test_names_are_exported_and_erased_with_the_buyer(named):
     assert stored(named) == ["", "", ""]
     assert Ticket.objects.filter(order=named, voided_at__isnull=True).count() == 3  # still admit
     assert not mail.outbox
+
+
+# --- Editors set both in the event's form -----------------------------------------------------
+
+
+def test_editors_set_the_cancellation_policy_and_attendee_names_in_the_event_form():
+    events_index()
+    editor = signed_in(make_staff("editor", groups=["Editors"]))
+    form = new_event_form("Quay Comedy") | {
+        "buyer_cancel_days": "3",
+        "buyer_cancel_fee": "1.50",
+        "attendee_names": Event.AttendeeNames.REQUIRED,
+    }
+
+    assert 'name="buyer_cancel_days"' in editor.get(EVENTS_CREATE).content.decode()
+    response = editor.post(EVENTS_CREATE, form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = Event.objects.get(title="Quay Comedy")
+    assert (event.buyer_cancel_days, str(event.buyer_cancel_fee), event.attendee_names) == (
+        3,
+        "1.50",
+        "required",
+    )
+    refused = editor.post(EVENTS_CREATE, new_event_form("Bad Fee") | {"buyer_cancel_fee": "-1"})
+    assert refused.status_code == 200 and not Event.objects.filter(title="Bad Fee").exists()

@@ -126,6 +126,7 @@ def test_confirmed_the_tickets_are_refunded_less_the_fee_and_the_seats_released(
     assert message.to == [paid.email]
     assert adult.display_code in message.body and child.display_code in message.body
     assert "£24.50" in message.body
+    assert "You cancelled tickets on your order page" in message.body
 
     html = buyer.get(response["Location"]).content.decode()
     assert "Your tickets are cancelled" in html
