@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from legal import privacy
 from tests.factories import events_index, make_event, make_paid_order, make_staff, signed_in
+from tests.redis_server import redis_server  # noqa: F401 - the fixture
 from tests.staff.test_editor_flow import EVENTS_CREATE, new_event_form
 from ticketing import attendee_names, delivery
 from ticketing.models import Event, Ticket
+from ticketing.views import ORDER_CHANGES_PAUSED
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +183,17 @@ def test_the_names_post_is_rate_limited_per_order(client, order, settings):
     assert save(client, order, {adult: "A2"}).status_code == 303
     assert save(client, order, {adult: "A3"}).status_code == 429
     assert stored(order)[0] == "A2"
+
+
+def test_names_are_refused_with_a_503_while_redis_is_down(redis_server, client, order):  # noqa: F811
+    redis_server.kill()
+
+    response = save(client, order, {tickets_of(order)[0]: "Ann Example"})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert ORDER_CHANGES_PAUSED in response.content.decode()
+    assert stored(order) == ["", "", ""]
 
 
 # --- Where the names are shown ----------------------------------------------------------------
