@@ -344,6 +344,7 @@ def _names_context(order, paid, typed, errors):
         ],
         "names_editable": bool(tickets) and attendee_names.editable(order),
         "names_required": attendee_names.required(order.event),
+        "names_missing": sum(1 for ticket in tickets if not ticket.attendee_name),
         "names_max_length": attendee_names.MAX_LENGTH,
     }
 

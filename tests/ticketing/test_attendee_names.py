@@ -131,7 +131,9 @@ def test_control_characters_are_refused_before_the_view_and_by_the_rule(client, 
 def test_required_names_must_all_be_given(client, order, event):
     asking(event, Event.AttendeeNames.REQUIRED)
     adult, other, child = tickets_of(order)
-    assert " required" in order_page(client, order).split('id="names"')[1]
+    html = order_page(client, order)
+    assert " required" in html.split('id="names"')[1]
+    assert "3 tickets still need a name." in html
 
     response = save(client, order, {adult: "Ann Example", other: " ", child: "Cat Example"})
 
