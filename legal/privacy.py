@@ -141,6 +141,14 @@ PERSONAL_DATA: tuple[Place, ...] = (
         erased_value="",
     ),
     Place(
+        "ticketing.Ticket",
+        ("attendee_name",),
+        How.BLANK,
+        "Who a ticket is for, typed by the buyer when the event asks (ticketing.attendee_names). The "
+        "ticket stays (it is part of the sale and may still admit); the name is not needed for that.",
+        erased_value="",
+    ),
+    Place(
         "ticketing.Payment",
         ("raw",),
         How.SCRUB_KEYS,
@@ -287,8 +295,13 @@ def places(model_label: str) -> list[Place]:
 
 def _order_erased_values() -> dict:
     """What erasure writes into an order, read from the list above (the list is the rule)."""
+    return _erased_values("ticketing.Order")
+
+
+def _erased_values(model_label: str) -> dict:
+    """What erasure writes into a row of `model_label`, read from the list above."""
     values = {}
-    for place in places("ticketing.Order"):
+    for place in places(model_label):
         for name in place.fields:
             values[name] = place.erased_value
     return values
@@ -405,6 +418,7 @@ def export_person(email: str) -> dict:
                         "ticket_type": ticket.ticket_type.name,
                         "checked_in_at": _when(ticket.checked_in_at),
                         "voided_at": _when(ticket.voided_at),
+                        "attendee_name": ticket.attendee_name,
                     }
                     for ticket in order.tickets.all()
                 ],
@@ -730,10 +744,15 @@ def _anonymise_orders(order_ids, *, extra_words=(), log_action, by=None) -> Eras
         return report
     now = timezone.now()
     orders = list(Order.objects.filter(pk__in=order_ids))
-    pattern = _pattern([*extra_words, *(order.name for order in orders), *(order.email for order in orders)])
+    tickets = Ticket.objects.filter(order_id__in=order_ids)
+    attendees = list(tickets.exclude(attendee_name="").values_list("attendee_name", flat=True))
+    pattern = _pattern(
+        [*extra_words, *(order.name for order in orders), *(order.email for order in orders), *attendees]
+    )
     Order.objects.filter(pk__in=order_ids).update(
         **_order_erased_values(), personal_data_erased_at=now, updated_at=now
     )
+    tickets.update(**_erased_values("ticketing.Ticket"))
     report.orders_anonymised = len(orders)
     report.emails_cancelled = BuyerEmail.objects.filter(
         order_id__in=order_ids, status=BuyerEmail.Status.QUEUED

@@ -27,6 +27,7 @@ OTHER_MODELS = {
     "DataRequest",
     "ScheduledJob",
     "ReconciliationMismatch",
+    "WaitingListEntry",
     "SandboxCheckout",
     "SandboxTransaction",
 }
@@ -48,6 +49,7 @@ OTHER_NAMES = {
     "transaction",
     "mismatch",
     "job",
+    "entry",
 }
 NEW_ROWS = {"create", "bulk_create", "get_or_create", "update_or_create"}
 ORDER_NAMES = {"Order", "orders", "order"}

@@ -69,6 +69,7 @@ class CheckInResult:
             "detail": self.detail,
             "message": self.message,
             "ticket_code": self.ticket.display_code if self.ticket else None,
+            "attendee_name": self.ticket.attendee_name if self.ticket else None,
         }
 
 
@@ -199,9 +200,18 @@ def check_in(payload_or_code: str, event: Event, staff_user) -> CheckInResult:
     return CheckInResult(
         outcome=Verdict.ADMITTED,
         headline=f"Admit — {ticket.ticket_type.name}",
-        detail=f"Order {ticket.order.reference}",
+        detail=f"Order {ticket.order.reference}{_attendee(ticket, event)}",
         ticket=ticket,
     )
+
+
+def _attendee(ticket: Ticket, event: Event) -> str:
+    """Who the ticket is for, when the event asks for names: the door can check it."""
+    if ticket.attendee_name:
+        return f" · for {ticket.attendee_name}"
+    if event.attendee_names != Event.AttendeeNames.OFF:
+        return " · no name given"
+    return ""
 
 
 def event_counts(event: Event) -> EventCounts:

@@ -107,6 +107,38 @@ class Event(SoldCounterProtected, ClusterableModel):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="GBP")
+    # The buyer's own cancellation (`ticketing.self_service`): allowed until this many days
+    # before the start; empty means buyers cannot cancel on their own (staff still refund).
+    buyer_cancel_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Buyers may cancel tickets on their order page until this many days before the "
+        "start (0: until it starts). Leave empty to let only staff refund.",
+        verbose_name="Buyers may cancel until (days before)",
+    )
+    buyer_cancel_fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text="Kept from each cancelled ticket's price (never more than the price). 0: full refund.",
+        verbose_name="Cancellation fee per ticket",
+    )
+
+    class AttendeeNames(models.TextChoices):
+        OFF = "off", "Not asked"
+        OPTIONAL = "optional", "Asked, optional"
+        REQUIRED = "required", "Asked, one name per ticket required"
+
+    # Whether the buyer names each ticket's holder on the order page (`ticketing.attendee_names`).
+    attendee_names = models.CharField(
+        max_length=16,
+        choices=AttendeeNames.choices,
+        default=AttendeeNames.OFF,
+        help_text="Buyers name each ticket's holder on their order page, until the event starts; "
+        "the name is shown at check-in and on the door list.",
+        verbose_name="Attendee names",
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="Created")
     updated_at = models.DateTimeField(auto_now=True, verbose_name="Last changed")
 
@@ -545,6 +577,9 @@ class Ticket(models.Model):
         verbose_name="Checked in by",
     )
     voided_at = models.DateTimeField(null=True, blank=True, verbose_name="Voided")
+    # Who the ticket is for, typed by the buyer when the event asks (`ticketing.attendee_names`);
+    # personal data, erased with the order (`legal.privacy`).
+    attendee_name = models.CharField(max_length=100, blank=True, default="", verbose_name="Attendee's name")
 
     class Meta:
         ordering = ["id"]
@@ -640,8 +675,11 @@ class Refund(models.Model):
         STAFF = "staff", "By staff"
         LATE_PAYMENT = "late_payment", "Automatic: paid after the tickets were gone"
         DUPLICATE_PAYMENT = "duplicate_payment", "Automatic: second payment for a paid order"
+        BUYER = "buyer", "Cancelled by the buyer on the order page"
 
     AUTOMATIC_KINDS = (Kind.LATE_PAYMENT, Kind.DUPLICATE_PAYMENT)
+    # Refunds of chosen tickets that a person asked for: staff in the admin, or the buyer.
+    TICKET_KINDS = (Kind.STAFF, Kind.BUYER)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=10, decimal_places=2)

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # What the buyer is told about each kind of refund.
 NOTICE_FOR_REFUND = {
     Refund.Kind.STAFF: BuyerEmail.Kind.REFUND,
+    Refund.Kind.BUYER: BuyerEmail.Kind.REFUND,
     Refund.Kind.LATE_PAYMENT: BuyerEmail.Kind.LATE_PAYMENT,
     Refund.Kind.DUPLICATE_PAYMENT: BuyerEmail.Kind.DUPLICATE_PAYMENT,
 }

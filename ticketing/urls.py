@@ -12,6 +12,9 @@ urlpatterns = [
     path("orders/find/sent/", views.find_orders_sent, name="find-orders-sent"),
     path("orders/<str:token>/", views.order_view, name="order"),
     path("orders/<str:token>/pay/", views.pay_again_view, name="pay-again"),
+    # Issue 12: the buyer's own changes (cancel within the event's policy, attendee names).
+    path("orders/<str:token>/cancel/", views.cancel_tickets_view, name="cancel-tickets"),
+    path("orders/<str:token>/names/", views.attendee_names_view, name="attendee-names"),
     path("webhooks/sumup/", webhooks.sumup_webhook, name="sumup-webhook"),
     # Tickets once paid (issue 4): the buyer's ticket page and the door check-in.
     path("orders/<str:token>/tickets/", ticket_views.order_tickets_view, name="tickets"),

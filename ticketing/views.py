@@ -1,6 +1,7 @@
 """Buyer-facing ticketing views. Each parses input, calls one service, renders the result."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
@@ -12,7 +13,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
-from ticketing import checkout, find_orders, fraud, order_summary
+from ticketing import attendee_names, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
@@ -33,6 +34,10 @@ CHECKOUT_LIMITED = (
 FIND_ORDERS_PAUSED = (
     "We can’t look up orders for a moment because of a technical problem on our side. Nothing "
     "has been sent: please try again in a minute."
+)
+ORDER_CHANGES_PAUSED = (
+    "We can’t change orders for a moment because of a technical problem on our side. Nothing "
+    "has been changed: please try again in a minute."
 )
 PAY_AGAIN_PAUSED = (
     "We can’t start a new payment for a moment because of a technical problem on our side. "
@@ -254,12 +259,22 @@ def order_view(request, token):
         except sumup.SumUpError:
             # SumUp is slow or down: say we are still confirming, and look again shortly.
             logger.warning("could not refresh payment", extra={"order": order.reference})
-    return _order_page(request, order, latest)
+    return _order_page(request, order, latest, done=request.GET.get("done"))
 
 
-def _order_page(request, order, latest, *, error=None, status=200):
+# What the order page says after the buyer changed their order (`?done=` of the redirect).
+DONE_NOTICES = {
+    "cancelled": "Your tickets are cancelled and the refund has been made: it is listed below.",
+    "names": "The names are saved.",
+}
+
+
+def _order_page(
+    request, order, latest, *, error=None, status=200, done=None, typed_names=None, name_errors=None
+):
     state = _payment_state(order, latest)
     summary = order_summary.summarise(order)
+    paid = state == "paid"
     response = render(
         request,
         "ticketing/order_detail.html",
@@ -274,6 +289,10 @@ def _order_page(request, order, latest, *, error=None, status=200):
             "summary": summary,
             "refresh_seconds": 5 if state == "confirming" else None,
             "error": error,
+            "done": DONE_NOTICES.get(done),
+            "cancellable": self_service.cancellable_tickets(order) if paid else [],
+            "cancel_policy": self_service.policy_text(order.event),
+            **_names_context(order, paid, typed_names or {}, name_errors or {}),
         },
         status=status,
     )
@@ -321,6 +340,136 @@ def pay_again_view(request, token):
         order.refresh_from_db()
         return _order_page(request, order, order.payments.first(), error=str(refused), status=409)
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+def _names_context(order, paid, typed, errors):
+    """The attendee-name rows of the order page: each ticket, what it shows, any error."""
+    tickets = attendee_names.tickets_to_name(order) if paid else []
+    return {
+        "name_rows": [
+            {
+                "ticket": ticket,
+                "value": typed.get(ticket.pk, ticket.attendee_name),
+                "error": errors.get(ticket.pk),
+            }
+            for ticket in tickets
+        ],
+        "names_editable": bool(tickets) and attendee_names.editable(order),
+        "names_required": attendee_names.required(order.event),
+        "names_missing": sum(1 for ticket in tickets if not ticket.attendee_name),
+        "names_max_length": attendee_names.MAX_LENGTH,
+    }
+
+
+# --- The buyer changing their order: cancelling tickets, naming attendees ----------------------
+
+
+def order_changes_rate_per_order(group, request):
+    return settings.ORDER_CHANGES_RATE_LIMIT_PER_ORDER
+
+
+def order_changes_paused(request, token):
+    """A change to the order while its rate limit cannot be counted (Redis is down): a 503.
+
+    Each cancellation calls SumUp; without its limit a script could hammer it through one order.
+    """
+    order = get_object_or_404(Order.objects.select_related("event"), token=token)
+    response = _order_page(request, order, order.payments.first(), error=ORDER_CHANGES_PAUSED, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
+_ID = re.compile(r"[0-9]{1,12}")
+
+
+def _ticket_ids(values) -> list[int] | None:
+    """The ticket ids a form sent; None when one is not an id at all (a forged form)."""
+    if not all(_ID.fullmatch(value) for value in values):
+        return None
+    return [int(value) for value in values]
+
+
+def _order_for_change(token):
+    return get_object_or_404(Order.objects.select_related("event"), token=token)
+
+
+def _done(order, what):
+    return HttpResponseRedirect(f"{reverse('ticketing:order', args=[order.token])}?done={what}", status=303)
+
+
+@require_POST
+@never_cache
+@limit_or_refuse(
+    key=order_key, rate=order_changes_rate_per_order, refuse=order_changes_paused, group="order-changes"
+)
+def cancel_tickets_view(request, token):
+    """Cancel chosen tickets: first the confirmation (what comes back), then, confirmed, the refund."""
+    order = _order_for_change(token)
+    ticket_ids = _ticket_ids(request.POST.getlist("ticket"))
+    if ticket_ids is None:
+        return _order_page(
+            request, order, order.payments.first(), error="Choose tickets from the list.", status=400
+        )
+    try:
+        if request.POST.get("step") != "confirm":
+            return _cancel_confirmation(request, self_service.quote(order, ticket_ids))
+        self_service.cancel(order, ticket_ids)
+    except self_service.CancelRefused as refused:
+        order.refresh_from_db()
+        return _order_page(request, order, order.payments.first(), error=str(refused), status=refused.status)
+    except self_service.CancelNotFinished as unfinished:
+        order.refresh_from_db()
+        status = 202 if unfinished.pending else 503
+        return _order_page(request, order, order.payments.first(), error=str(unfinished), status=status)
+    return _done(order, "cancelled")
+
+
+def _cancel_confirmation(request, offer):
+    response = render(
+        request,
+        "ticketing/cancel_confirm.html",
+        {"order": offer.order, "event": offer.order.event, "offer": offer},
+    )
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+_NAME_FIELD = re.compile(r"attendee_([0-9]{1,12})")
+
+
+@require_POST
+@never_cache
+@limit_or_refuse(
+    key=order_key, rate=order_changes_rate_per_order, refuse=order_changes_paused, group="order-changes"
+)
+def attendee_names_view(request, token):
+    """Save the names typed for the order's tickets; the page again with every problem, or done."""
+    order = _order_for_change(token)
+    typed = {}
+    for key, value in request.POST.items():
+        if key.startswith("attendee_"):
+            field = _NAME_FIELD.fullmatch(key)
+            if field is None:
+                typed = None
+                break
+            typed[int(field.group(1))] = value
+    if not typed:
+        return _order_page(request, order, order.payments.first(), error="No names were sent.", status=400)
+    try:
+        attendee_names.save_names(order, typed)
+    except attendee_names.NamesLocked as locked:
+        return _order_page(request, order, order.payments.first(), error=str(locked), status=403)
+    except attendee_names.NamesInvalid as invalid:
+        return _order_page(
+            request,
+            order,
+            order.payments.first(),
+            error="Some names need correcting: see below.",
+            status=400,
+            typed_names=typed,
+            name_errors=invalid.errors,
+        )
+    return _done(order, "names")
 
 
 # --- Find my tickets ---------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def _offer_free_seats(event_id: int) -> int:
     types = {t.pk: t for t in TicketType.objects.filter(event_id=event_id)}
     event_free = event.remaining  # None: no event-wide limit
     made = 0
+    offered_now: dict[int, int] = {}  # seats offered in this run, per type (its `sold` is stale)
     waiting = WaitingListEntry.objects.filter(event_id=event_id, status=Status.WAITING).order_by(
         "joined_at", "id"
     )
@@ -129,17 +130,14 @@ def _offer_free_seats(event_id: int) -> int:
         if event_free == 0:
             break
         ticket_type = types[entry.ticket_type_id]
-        free = (
-            ticket_type.remaining_of_type
-            if event_free is None
-            else min(ticket_type.remaining_of_type, event_free)
-        )
+        type_free = ticket_type.remaining_of_type - offered_now.get(ticket_type.pk, 0)
+        free = type_free if event_free is None else min(type_free, event_free)
         if free <= 0:
             continue  # this type's line waits; another type's may still have seats
         quantity = min(entry.quantity, free, ticket_type.max_per_order)
         if not _make_offer(entry, quantity):
             continue
-        ticket_type.sold += quantity
+        offered_now[ticket_type.pk] = offered_now.get(ticket_type.pk, 0) + quantity
         if event_free is not None:
             event_free -= quantity
         made += 1

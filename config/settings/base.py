@@ -298,6 +298,8 @@ SUMUP_CHECK_INTERVAL_SECONDS = env_int("SUMUP_CHECK_INTERVAL_SECONDS", 3)
 # Pay-again attempts (each opens a SumUp checkout): per client address and per order.
 PAY_AGAIN_RATE_LIMIT = env_str("PAY_AGAIN_RATE_LIMIT", "10/m")
 PAY_AGAIN_RATE_LIMIT_PER_ORDER = env_str("PAY_AGAIN_RATE_LIMIT_PER_ORDER", "3/m")
+# The buyer's own changes to one order (cancelling tickets, saving attendee names), per order.
+ORDER_CHANGES_RATE_LIMIT_PER_ORDER = env_str("ORDER_CHANGES_RATE_LIMIT_PER_ORDER", "20/h")
 # How long one payment attempt owns its order while SumUp opens the checkout.
 PAYMENT_START_LEASE_SECONDS = env_int("PAYMENT_START_LEASE_SECONDS", 30)
 # How long a checkout waits for a stock lock on PostgreSQL before telling the buyer to retry.

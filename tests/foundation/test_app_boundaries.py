@@ -146,6 +146,8 @@ LIFECYCLE_LAYER = {"ticketing.orders", "ticketing.inventory", "ticketing.outbox"
 ENTRY_POINTS = (
     "ticketing.views",
     "ticketing.ticket_views",
+    "ticketing.waiting_list_views",
+    "ticketing.waiting_list_forms",
     "ticketing.admin",
     "ticketing.wagtail_hooks",
     "ticketing.urls",

@@ -155,12 +155,12 @@ def test_the_csv_holds_the_list_with_a_header(box_office):
         == f'attachment; filename="attendees-{event.pk}-harbour-jazz-night.csv"'
     )
     header, *rows = parse(response)
-    assert header == ["Name", "E-mail", "Ticket type", "Ticket code", "Order", "Checked in"]
+    assert header == ["Name", "E-mail", "Ticket type", "Ticket code", "Order", "Checked in", "Attendee"]
     checked_in = timezone.localtime(adult.checked_in_at).strftime("%Y-%m-%d %H:%M")
     child = ann.tickets.get(ticket_type__name="Child")
     assert rows == [
-        ["Ann Example", ann.email, "Adult", adult.display_code, ann.reference, checked_in],
-        ["Ann Example", ann.email, "Child", child.display_code, ann.reference, ""],
+        ["Ann Example", ann.email, "Adult", adult.display_code, ann.reference, checked_in, ""],
+        ["Ann Example", ann.email, "Child", child.display_code, ann.reference, "", ""],
     ]
 
 

@@ -5,7 +5,7 @@
   CSV download (written by `core.csv`, so no cell is a spreadsheet formula; each download is
   recorded in the event's history, as personal data leaving the site);
 * the door list (permission `ticketing.check_in_ticket`, the box office's and door staff's):
-  the same people on paper, for when the scanner cannot be used, with a box to tick and only
+  the same people on paper (by the attendee's name when the buyer gave one, `ticketing.attendee_names`), for when the scanner cannot be used, with a box to tick and only
   the end of each code, so that a lost sheet admits nobody (the scanner wants the whole code);
 * the page to choose an event, reached from the "Attendees" entry of the Ticketing menu and
   from each event's buttons in the Events list.
@@ -90,7 +90,12 @@ def valid_tickets(event: Event) -> list[Ticket]:
         .select_related("order", "ticket_type")
         .order_by("id")
     )
-    return sorted(tickets, key=lambda ticket: surname_key(ticket.order.name))
+    return sorted(tickets, key=lambda ticket: surname_key(attendee(ticket)))
+
+
+def attendee(ticket: Ticket) -> str:
+    """Who the ticket is for: the attendee's name when the buyer gave one, else the buyer's."""
+    return ticket.attendee_name or ticket.order.name
 
 
 def short_code(ticket: Ticket) -> str:
@@ -155,7 +160,7 @@ class AttendeeCsvView(EventStaffView):
     """The attendee list as a CSV file, each download recorded in the event's history."""
 
     permission_required = ATTENDEES_PERMISSION
-    HEADER = ("Name", "E-mail", "Ticket type", "Ticket code", "Order", "Checked in")
+    HEADER = ("Name", "E-mail", "Ticket type", "Ticket code", "Order", "Checked in", "Attendee")
 
     def get(self, request, pk):
         tickets = valid_tickets(self.event)
@@ -167,6 +172,7 @@ class AttendeeCsvView(EventStaffView):
                 ticket.display_code,
                 ticket.order.reference,
                 checked_in_text(ticket),
+                ticket.attendee_name,
             )
             for ticket in tickets
         ]

@@ -114,6 +114,15 @@ class EventAdmin(StaffModelAdmin):
             ],
             heading="Sales",
         ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("buyer_cancel_days"), FieldPanel("buyer_cancel_fee")]),
+                FieldPanel("attendee_names"),
+            ],
+            heading="Buyers' own changes",
+            help_text="What buyers may do on their order page: cancel tickets for a refund (less the "
+            "fee) until the days before the start set here, and name each ticket's holder.",
+        ),
         InlinePanel(
             "ticket_types",
             heading="Ticket types",

@@ -125,6 +125,10 @@ class RefundPlan:
     tickets: tuple[Ticket, ...] = field(default=())
     # No valid tickets remain afterwards (a ticket refund), so the order becomes `refunded`.
     whole_order: bool = False
+    # Kept from the tickets' prices (a buyer's cancellation fee): `amount` is what is left.
+    fee: Decimal = ZERO
+    # Who asked: staff in the admin, or the buyer cancelling on the order page.
+    kind: str = Refund.Kind.STAFF
 
     @property
     def currency(self):
@@ -137,10 +141,11 @@ class RefundPlan:
         return f"{format_money(self.amount, self.currency)}, all of payment {self.payment.checkout_reference}"
 
 
-def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
+def plan_ticket_refund(order: Order, tickets=None, *, fee=ZERO, kind=Refund.Kind.STAFF) -> RefundPlan:
     """Refund chosen tickets (None: every valid ticket) at the prices their order paid.
 
-    Raises RefundRefused when the order has no tickets to refund or a chosen ticket is not a
+    `fee` is kept from their total (a buyer's cancellation fee, `ticketing.self_service`), never
+    more than it. Raises RefundRefused when the order has no tickets to refund or a chosen ticket is not a
     valid ticket of it (refunded meanwhile).
     """
     if order.status not in Order.OWNS_TICKETS:
@@ -163,13 +168,15 @@ def plan_ticket_refund(order: Order, tickets=None) -> RefundPlan:
     if not chosen:
         raise RefundRefused("Choose at least one ticket to refund.")
     prices = dict(order.lines.values_list("ticket_type_id", "unit_price"))
-    amount = sum((prices[ticket.ticket_type_id] for ticket in chosen), ZERO)
+    amount = max(sum((prices[ticket.ticket_type_id] for ticket in chosen), ZERO) - fee, ZERO)
     left = refundable(payment)
     if amount > left:
         raise RefundRefused(
             f"{format_money(amount, payment.currency)} is more than the {format_money(left, payment.currency)} left to refund on this order."
         )
-    return RefundPlan(order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid))
+    return RefundPlan(
+        order, payment, amount, tuple(chosen), whole_order=len(chosen) == len(valid), fee=fee, kind=kind
+    )
 
 
 def plan_payment_refund(order: Order, payment: Payment) -> RefundPlan:
@@ -226,7 +233,9 @@ def _open(plan: RefundPlan, user, reason: str) -> Refund:
         order = Order.objects.select_for_update().get(pk=plan.order.pk)
         payment = Payment.objects.get(pk=plan.payment.pk)
         current = (
-            plan_ticket_refund(order, plan.tickets) if plan.tickets else plan_payment_refund(order, payment)
+            plan_ticket_refund(order, plan.tickets, fee=plan.fee, kind=plan.kind)
+            if plan.tickets
+            else plan_payment_refund(order, payment)
         )
         if current.amount != plan.amount:
             raise RefundRefused("The order changed while you were confirming. Check the refund again.")
@@ -235,7 +244,7 @@ def _open(plan: RefundPlan, user, reason: str) -> Refund:
                 refund = Refund.objects.create(
                     payment=payment,
                     amount=plan.amount,
-                    kind=Refund.Kind.STAFF,
+                    kind=plan.kind,
                     reason=reason[:255],
                     requested_by=user,
                 )
@@ -312,7 +321,7 @@ def _complete(refund: Refund) -> bool:
             return False
         tickets = list(refund.tickets.all())
         cause = f"refund of {format_money(refund.amount, payment.currency)}"
-        if refund.kind == Refund.Kind.STAFF:
+        if refund.kind in Refund.TICKET_KINDS:
             if tickets:
                 orders.record_refund(order, tickets=tickets, cause=cause)
             elif not unclaimed_payments(order):
@@ -375,7 +384,7 @@ def settle(refund: Refund) -> Refund:
                 user=refund.requested_by,
                 data={"refund": refund.pk, "amount": str(refund.amount), "currency": payment.currency},
             )
-            if refund.kind != Refund.Kind.STAFF:
+            if refund.kind not in Refund.TICKET_KINDS:
                 alerts.automatic_refund(refund, refund.reason)
     else:
         alerts.refund_records_disagree(payment, at_sumup, recorded)
