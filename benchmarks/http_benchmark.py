@@ -81,14 +81,20 @@ def manage(env, *args):
 
 
 def prepare(env):
+    """A fresh database and Redis, migrated, with one event on sale (its page URL and ids)."""
     subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], check=True)
     subprocess.run(["psql", PG + "/postgres", "-qc", f"CREATE DATABASE {DB_NAME}"], check=True)
     subprocess.run(["redis-cli", "-n", "3", "flushdb"], check=True, stdout=subprocess.DEVNULL)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
+    return add_event(env, "Benchmark Night", [("Standard", "25.00", 10_000_000), ("VIP", "60.00", 100)])
+
+
+def add_event(env, title, types):
+    """Put an event with `types` ([(name, price, capacity)]) on sale: (page URL, event id, first type id)."""
     script = (
         "from tests.factories import make_event, make_event_page\n"
-        "e = make_event('Benchmark Night', types=[('Standard', '25.00', 10_000_000), ('VIP', '60.00', 100)])\n"
+        f"e = make_event({title!r}, types={types!r})\n"
         "p = make_event_page(e)\n"
         "print(p.url, e.pk, e.ticket_types.order_by('pk').first().pk)\n"
     )
@@ -108,8 +114,11 @@ def prepare(env):
     return out[0], int(out[1]), int(out[2])
 
 
-def start_gunicorn(env, port, workers):
-    env = dict(env, PORT=str(port), WEB_CONCURRENCY=str(workers))
+def start_gunicorn(env, port, workers=None):
+    """gunicorn with gunicorn.conf.py, on `port`; `workers` None keeps its default."""
+    env = dict(env, PORT=str(port))
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
     process = subprocess.Popen(
         [PY, "-m", "gunicorn", "config.wsgi:application", "--access-logfile", "/dev/null"],
         cwd=ROOT,
@@ -160,12 +169,14 @@ def main():
     parser = argparse.ArgumentParser(description="HTTP speed and memory figures")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, default=None, help="per worker; default: gunicorn.conf.py's")
     args = parser.parse_args()
     env = environment()
     page_path, event_id, type_id = prepare(env)
     sumup = start_gunicorn(dict(env, GUNICORN_THREADS="8"), SUMUP_PORT, 2)
-    app = start_gunicorn(env, APP_PORT, args.workers)
+    site_env = env if args.threads is None else dict(env, GUNICORN_THREADS=str(args.threads))
+    app = start_gunicorn(site_env, APP_PORT, args.workers)
     base = f"http://127.0.0.1:{APP_PORT}"
     try:
         for _ in range(3):  # warm: imports, connections, the page cache

@@ -1,17 +1,17 @@
 from django.utils.functional import SimpleLazyObject
-from wagtail.models import Page, Site
 
-
-def _menu_pages(request):
-    site = Site.find_for_request(request)
-    if site is None:
-        return []
-    return list(Page.objects.live().in_menu().child_of(site.root_page))
+from core import site_furniture
 
 
 def navigation(request):
-    """The main menu: live pages under the site root that editors marked "Show in menus".
+    """`site_settings`: the site's name, contact, main menu and footer (`core.site_furniture`),
+    and `nav_pages`, the menu: live pages under the site root that editors marked "Show in menus".
 
-    Lazy, so pages that do not draw the menu (and cached pages) pay nothing for it.
+    Lazy, so pages that do not draw them (and cached pages) pay nothing; built once per site and
+    cached, so a page that misses the page cache pays one cache read for them.
     """
-    return {"nav_pages": SimpleLazyObject(lambda: _menu_pages(request))}
+    furniture = SimpleLazyObject(lambda: site_furniture.for_request(request))
+    return {
+        "site_settings": furniture,
+        "nav_pages": SimpleLazyObject(lambda: list(furniture.menu) if furniture else []),
+    }

@@ -9,7 +9,7 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction
 
 from core.page_cache import cache_this_page
 
@@ -31,6 +31,14 @@ class CachedPage(Page):
         event_id = getattr(self, self.cached_event_field) if self.cached_event_field else None
         cache_this_page(request, event_id)
         return super().serve(request, *args, **kwargs)
+
+    def get_view_restrictions(self):
+        """Wagtail's check, skipped (two queries a render) while the site has no restriction at all."""
+        from core import site_furniture  # it reads this module's SiteSettings
+
+        if not site_furniture.view_restrictions_exist():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
 
 # A version label is shown to readers and stored with what they accepted (an order, a cookie):
@@ -111,9 +119,15 @@ class SiteSettings(BaseSiteSetting):
 
     @classmethod
     def terms_in_force_for(cls, request) -> TermsInForce | None:
-        """The Terms in force on the site this request is for (None on a host no Site answers)."""
-        site = Site.find_for_request(request)
-        return cls.for_site(site).terms_in_force() if site is not None else None
+        """The Terms in force on the site this request is for (None on a host no Site answers).
+
+        From the site's furniture (`core.site_furniture`), kept until a page is published or
+        the settings saved: a checkout does not read the settings and the Terms page again.
+        """
+        from core import site_furniture
+
+        furniture = site_furniture.for_request(request)
+        return furniture.terms if furniture is not None else None
 
     def terms_in_force(self) -> TermsInForce | None:
         """What "I accept the Terms" refers to now, or None when no published Terms page is set

@@ -66,6 +66,10 @@ def upcoming_event_pages(parent=None):
     ).order_by("event__starts_at", "pk")
 
 
+# The hero's srcset in event_page.html, one filter spec each: keep the two in step.
+HERO_RENDITIONS = tuple(f"fill-{size}|format-webp" for size in ("640x360", "960x540", "1280x720"))
+
+
 class HomePage(CachedPage):
     hero_title = models.CharField(max_length=120, default="Live in Jersey")
     hero_text = models.CharField(max_length=255, blank=True)
@@ -82,6 +86,19 @@ class HomePage(CachedPage):
     ]
     subpage_types = ["home.EventIndexPage", "legal.LegalPage"]
     max_count = 1
+
+    def route(self, request, path_components):
+        """An event page's address in one query instead of Wagtail's two per level below home.
+
+        Event pages sit at whats-on/<slug>/ and their index does no routing of its own, so the
+        page is found by its full address; anything else is routed by Wagtail as before.
+        """
+        if len(path_components) == 2:
+            url_path = f"{self.url_path}{'/'.join(path_components)}/"
+            page = EventPage.objects.filter(url_path=url_path, path__startswith=self.path).first()
+            if page is not None:
+                return page.route(request, [])
+        return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -136,6 +153,7 @@ class EventPage(CachedPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        self.load_hero_image()
         shown = shop.event_for_page(self.event_id)
         context["event"] = shown.event
         context["ticket_types"] = shown.ticket_types
@@ -145,6 +163,16 @@ class EventPage(CachedPage):
         context.setdefault("checkout_form", shown.checkout_form())
         context.update(self.search_and_share(request, shown))
         return context
+
+    def load_hero_image(self):
+        """The hero image with every rendition the page draws, in two queries instead of three."""
+        if self.hero_image_id is not None:
+            self.hero_image = (
+                get_image_model()
+                .objects.prefetch_renditions(structured_data.SHARE_RENDITION, *HERO_RENDITIONS)
+                .filter(pk=self.hero_image_id)
+                .first()
+            )
 
     def search_and_share(self, request, shown):
         """The page's canonical address, the picture shared sites show, and its schema.org data."""

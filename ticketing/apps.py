@@ -8,7 +8,7 @@ class TicketingConfig(AppConfig):
 
     def ready(self):
         from core import page_cache
-        from ticketing import schedule, signals, waiting_list
+        from ticketing import inventory, schedule, signals, waiting_list
 
         # Every deploy's release step (`migrate`) makes sure the periodic jobs are scheduled.
         post_migrate.connect(schedule.seed_after_migrate, sender=self, dispatch_uid="ticketing-schedule")
@@ -18,5 +18,9 @@ class TicketingConfig(AppConfig):
         signals.availability_changed.connect(page_cache.availability_changed, dispatch_uid="pagecache-stock")
         # Seats that come back are offered to the waiting list first, in the releasing transaction.
         signals.seats_released.connect(waiting_list.offer_released_seats, dispatch_uid="waiting-list-offers")
+        signals.capacity_being_set.connect(
+            inventory.lock_types_for_recount, dispatch_uid="capacity-lock-types"
+        )
+        signals.capacity_set.connect(inventory.recount_event, dispatch_uid="capacity-recount")
         page_cache.refresh_event_page_when_saved("ticketing.Event", event_id_field="pk")
         page_cache.refresh_event_page_when_saved("ticketing.TicketType", event_id_field="event_id")

@@ -120,8 +120,9 @@ def cancel_event(event: Event, by) -> EventCancellation:
     nothing changes).
     """
     with transaction.atomic():
-        # The event's stock row first, as every sale takes it: a checkout in progress finishes
-        # before this, and one after it sees the event cancelled.
+        # The event's stock rows first (inventory.lock_event_stock), in the order sales take
+        # them: a checkout reserving finishes before this, and one after it sees the event
+        # cancelled.
         inventory.lock_event_stock(event.pk)
         existing = EventCancellation.objects.filter(event_id=event.pk).first()
         if existing is not None:

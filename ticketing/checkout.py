@@ -19,7 +19,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from core.models import TermsInForce
-from ticketing import fraud, inventory, orders, promo_codes
+from ticketing import fraud, orders, promo_codes
 from ticketing.inventory import SoldOut
 from ticketing.models import Event, Order, Payment, PromoCode, TicketType
 from ticketing.payments import sumup
@@ -229,9 +229,10 @@ def _place(event: Event, buyer: Buyer, quantities: dict[TicketType, int], code: 
         with transaction.atomic():
             _limit_lock_wait()
             # Velocity limits see every order of this buyer that committed before: one buyer's
-            # simultaneous checkouts queue on the event's stock row and then see each other.
-            inventory.lock_event_stock(event.pk)
+            # simultaneous checkouts queue on the buyer's own locks (not on a row every buyer
+            # needs) and then see each other. The stock rows are locked last, by orders.place.
             keys = fraud.buyer_keys(buyer.ip, buyer.email)
+            fraud.queue_buyer(event.pk, keys)
             flags = fraud.assess(event.pk, keys, quantities, buyer.user_agent)
             priced = promo_codes.price_order(quantities, code)
             return orders.place(

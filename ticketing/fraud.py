@@ -6,11 +6,13 @@ Both are stored on the order, so velocity limits compare like with like in one i
 """
 
 import functools
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from ticketing.models import Order, OrderLine
@@ -117,6 +119,29 @@ def is_bot(user_agent) -> bool:
         return True
     patterns = tuple(settings.BOT_USER_AGENTS)
     return bool(patterns) and _bot_pattern(patterns).search(agent) is not None
+
+
+def queue_buyer(event_id, keys: BuyerKeys) -> None:
+    """Make this buyer's simultaneous checkouts for the event wait for each other, until commit.
+
+    Velocity limits count the orders that committed before, so two checkouts of one client
+    (or one mailbox) must not run side by side, or both would see the other's tickets missing.
+    One PostgreSQL advisory lock per key (the event and the client; the event and the mailbox),
+    taken in a fixed order so two buyers sharing one key never deadlock, and before any stock
+    row: other buyers do not queue here at all, unlike a lock on the event's row. On SQLite
+    the IMMEDIATE transaction already serialises every writer.
+    """
+    if connection.vendor != "postgresql":
+        return
+    locks = sorted({_lock_id(event_id, "client", keys.client), _lock_id(event_id, "email", keys.email)})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(locks)), locks)
+
+
+def _lock_id(event_id, kind, key) -> int:
+    """A signed 64-bit number for (event, kind, key): PostgreSQL's advisory lock ids."""
+    digest = hashlib.blake2b(f"velocity:{event_id}:{kind}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _exposure(event_id, keys: BuyerKeys):

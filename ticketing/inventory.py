@@ -3,8 +3,13 @@ of a promo code, a limited stock of discounts counted the same way).
 
 Every change is a conditional UPDATE evaluated by the database (`sold + n <= capacity`), so
 two buyers can never both take the last seat, on PostgreSQL or SQLite, whatever the
-concurrency. Rows are always touched in the same order (the event first, then its ticket
-types by id) so that concurrent transactions queue behind each other instead of deadlocking.
+concurrency. Rows are always touched in the same order, ticket types by id and then the
+event, by sales and by whoever must stop every sale (a cancellation, `check_inventory`), so
+concurrent transactions queue behind each other instead of deadlocking.
+
+The event's own row is the hot row of a rush: every type's sale would queue on it. It is
+touched only when the event has an overall capacity; `Event.sold` counts only then, and is
+recounted from its types when a capacity is set (`recount_event`).
 No network call may happen while these locks are held: callers commit before calling SumUp.
 
 Release is tied to an order's state change (`ticketing.orders`), made with its own
@@ -43,13 +48,15 @@ def _announce_change(event_id: int) -> None:
 
 
 def lock_event_stock(event_id: int) -> None:
-    """Lock the event's stock row until the transaction ends (the first row any sale touches).
+    """Lock the event's stock rows until the transaction ends, so that no sale runs meanwhile.
 
-    The checkout takes it before checking velocity limits, so that one buyer's simultaneous
-    checkouts queue here and each sees the orders of the one before; `reserve_tickets` later
-    updates the same row, so the lock order (event, then ticket types by id) is unchanged.
-    On SQLite the IMMEDIATE transaction already serialises writers.
+    Its ticket types by id, then the event: the order every sale takes them in, so a sale
+    under way finishes first. (An order's foreign keys, deferred by Django to the commit, take
+    their share locks on the event and types after the sale's UPDATEs: nothing locks the event
+    before a type.) An event's cancellation takes them. On SQLite the IMMEDIATE transaction
+    already serialises writers.
     """
+    list(TicketType.objects.select_for_update().filter(event_id=event_id).order_by("pk").values_list("pk"))
     list(Event.objects.select_for_update().filter(pk=event_id).values_list("pk", flat=True))
 
 
@@ -58,18 +65,13 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
 
     Raises SoldOut if any type, or the event as a whole, lacks stock. No savepoint is taken
     (it would cost two round trips on every checkout): the SoldOut must reach the caller's
-    own atomic block, which then rolls back everything, these UPDATEs included.
+    own atomic block, which then rolls back everything, these UPDATEs included. Callers run
+    it last before commit, so the contended rows are locked for as short a time as possible.
     """
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
     with transaction.atomic(savepoint=False):
-        total = sum(quantities.values())
-        taken = Event.objects.filter(
-            Q(capacity__isnull=True) | Q(capacity__gte=F("sold") + total), pk=event_id
-        ).update(sold=F("sold") + total)
-        if not taken:
-            raise SoldOut()
         for type_id in sorted(quantities):
             n = quantities[type_id]
             taken = TicketType.objects.filter(
@@ -77,6 +79,7 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
             ).update(sold=F("sold") + n)
             if not taken:
                 raise SoldOut(TicketType.objects.filter(pk=type_id).first())
+        _take_from_event_capacity(event_id, sum(quantities.values()))
         _announce_change(event_id)
 
 
@@ -116,6 +119,21 @@ def release_promo_use(promo_code_id: int | None) -> None:
     PromoCode.objects.filter(pk=promo_code_id, used__gt=0).update(used=F("used") - 1)
 
 
+def _take_from_event_capacity(event_id: int, total: int) -> None:
+    """Count `total` against the event's overall capacity, if it has one; else touch nothing.
+
+    Decided by the database, after the types' rows are locked: a capacity being set meanwhile
+    (`recount_event`) waits for those locks and then counts this sale from the types, or has
+    committed, and then this UPDATE sees it. A row that fails the condition is not locked, so
+    an event without a capacity costs its buyers no queue.
+    """
+    taken = Event.objects.filter(pk=event_id, capacity__isnull=False, capacity__gte=F("sold") + total).update(
+        sold=F("sold") + total
+    )
+    if not taken and Event.objects.filter(pk=event_id, capacity__isnull=False).exists():
+        raise SoldOut()
+
+
 def release(event_id: int, quantities: dict[int, int], *, pass_to_waiting_list: bool = True) -> None:
     """Give `quantities` back to stock, after the state change that owned them, in the same
     transaction: `ticketing.orders` (an order's hold or tickets) and `ticketing.waiting_list`
@@ -129,12 +147,35 @@ def release(event_id: int, quantities: dict[int, int], *, pass_to_waiting_list: 
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
-    Event.objects.filter(pk=event_id).update(sold=F("sold") - sum(quantities.values()))
+    if pass_to_waiting_list:
+        # The waiting list offers these seats under the lock of every type of the event and the
+        # event itself. Taking that lock now, in the one order (types by id, then the event),
+        # keeps a release from holding a later type while it waits for an earlier one that a
+        # sale holds: no deadlock between a release and a sale of several types.
+        lock_event_stock(event_id)
     for type_id in sorted(quantities):
         TicketType.objects.filter(pk=type_id).update(sold=F("sold") - quantities[type_id])
+    Event.objects.filter(pk=event_id, capacity__isnull=False).update(
+        sold=F("sold") - sum(quantities.values())
+    )
     _announce_change(event_id)
     if pass_to_waiting_list:
         seats_released.send(sender=Event, event_id=event_id)
+
+
+def recount_event(sender=None, *, event_id: int, **kwargs) -> None:
+    """Set the event's `sold` from its types' counters, when it gets an overall capacity (`capacity_set`).
+
+    Without one, sales leave the event's row alone, so its counter is stale until now. The
+    caller locks the types first (`lock_types_for_recount`) and keeps the lock to commit.
+    """
+    total = TicketType.objects.filter(event_id=event_id).aggregate(n=Sum("sold", default=0))["n"]
+    Event.objects.filter(pk=event_id).update(sold=total)
+
+
+def lock_types_for_recount(sender=None, *, event_id: int, **kwargs) -> None:
+    """Lock the event's ticket types, before its own row is saved: the order every sale takes."""
+    list(TicketType.objects.select_for_update().filter(event_id=event_id).order_by("pk").values_list("pk"))
 
 
 def release_tickets(tickets: Iterable[Ticket]) -> None:
@@ -185,9 +226,10 @@ def check_inventory(fix: bool = False) -> list[dict]:
     """
     differences = []
     with transaction.atomic():
-        # Lock the counters first, then count: no sale can slip in between.
-        events = {e.pk: e for e in Event.objects.select_for_update().order_by("pk")}
+        # Lock the counters first (types, then events: a sale's order), then count: no sale
+        # can slip in between.
         types = list(TicketType.objects.select_for_update().order_by("pk"))
+        events = {e.pk: e for e in Event.objects.select_for_update().order_by("pk")}
         held = held_counts()
         event_totals: dict[int, int] = defaultdict(int)
         for ticket_type in types:
@@ -208,6 +250,8 @@ def check_inventory(fix: bool = False) -> list[dict]:
         differences += _promo_code_differences(fix)
         for event_id, event in events.items():
             expected = event_totals.get(event_id, 0)
+            if event.capacity is None:
+                continue  # its counter counts only under an overall capacity (reserve_tickets)
             if event.sold != expected:
                 differences.append(
                     {

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -20,6 +20,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel, get_all_child_relations
 
 from core.money import format_money
+from ticketing import signals
 from ticketing.codes import new_order_reference, new_secret_token, new_ticket_code
 
 FEW_LEFT_THRESHOLD = 10
@@ -154,6 +155,37 @@ class Event(SoldCounterProtected, ClusterableModel):
     def __str__(self):
         return f"{self.title} ({timezone.localtime(self.starts_at):%d %b %Y})"
 
+    def save(self, *args, **kwargs):
+        """An event given an overall capacity has its `sold` recounted from its types.
+
+        Sales touch the event's row only under a capacity (`ticketing.inventory`), so a capacity
+        just set would otherwise start from a stale count. The stock's owner hears of it through
+        `signals.capacity_being_set` / `capacity_set` and locks the types first, the order every
+        sale takes its rows in, so a sale under way finishes first and is counted. Any
+        other save leaves `sold` alone, as before.
+        """
+        if (
+            self._state.adding
+            or self.pk is None
+            or self.capacity is None
+            or self._stored_capacity() is not None
+        ):
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            signals.capacity_being_set.send(sender=Event, event_id=self.pk)
+            super().save(*args, **kwargs)
+            signals.capacity_set.send(sender=Event, event_id=self.pk)
+
+    def _stored_capacity(self):
+        return type(self).objects.filter(pk=self.pk).values_list("capacity", flat=True).first()
+
+    def _sold_before_save(self) -> int:
+        """Tickets sold or held: the event's counter under a capacity, else its types' (inventory)."""
+        stored = type(self).objects.filter(pk=self.pk).values("capacity", "sold").first()
+        if stored is not None and stored["capacity"] is not None:
+            return stored["sold"]
+        return TicketType.objects.filter(event_id=self.pk).aggregate(n=models.Sum("sold", default=0))["n"]
+
     def clean(self):
         errors = {}
         if self.ends_at and self.ends_at < self.starts_at:
@@ -163,7 +195,7 @@ class Event(SoldCounterProtected, ClusterableModel):
         if not re.fullmatch(r"[A-Z]{3}", self.currency or ""):
             errors["currency"] = "Use a three-letter ISO currency code, e.g. GBP."
         if self.pk and self.capacity is not None:
-            sold = type(self).objects.values_list("sold", flat=True).get(pk=self.pk)
+            sold = self._sold_before_save()
             if self.capacity < sold:
                 errors["capacity"] = f"{sold} tickets are already sold or held; capacity cannot be lower."
         if errors:

@@ -10,3 +10,11 @@ availability_changed = Signal()
 # locked: whoever listens can take the seats in that same transaction, before any other buyer
 # sees them. The waiting list listens (`ticketing.waiting_list.offer_released_seats`). Args: event_id.
 seats_released = Signal()
+
+# Sent by `Event.save` when an event is first given an overall capacity, in one transaction:
+# `capacity_being_set` before the row is saved, `capacity_set` after. Sales count against the
+# event's own row only under a capacity, so its `sold` must be recounted from its types then;
+# the stock's owner listens (`ticketing.inventory`: lock the types first, then recount), so the
+# models need not know who keeps the counters. Args: event_id.
+capacity_being_set = Signal()
+capacity_set = Signal()

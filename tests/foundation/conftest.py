@@ -50,3 +50,22 @@ def count_queries():
         return result, len(queries)
 
     return measure
+
+
+@pytest.fixture
+def count_page_queries():
+    """`count_page_queries(action)` → (its result, the number of queries it ran), for pages.
+
+    Every cached page is made stale first (as a publish does): a page-cache miss on a running
+    site, whose other caches (the site furniture, Wagtail's site lookup) stay warm, as they
+    are between editors' changes.
+    """
+    from core import page_cache
+
+    def measure(action):
+        page_cache.content_changed()
+        with CaptureQueriesContext(connection) as queries:
+            result = action()
+        return result, len(queries)
+
+    return measure

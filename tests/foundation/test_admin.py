@@ -53,6 +53,9 @@ def event_form_data(event=None, types=None, **fields):
         "sales_end": "",
         "capacity": "",
         "currency": "GBP",
+        "buyer_cancel_days": "",
+        "buyer_cancel_fee": "0.00",
+        "attendee_names": Event.AttendeeNames.OFF,
     }
     if event is not None:
         data.update(
@@ -63,6 +66,9 @@ def event_form_data(event=None, types=None, **fields):
             sales_start=local(event.sales_start),
             capacity="" if event.capacity is None else event.capacity,
             currency=event.currency,
+            buyer_cancel_days="" if event.buyer_cancel_days is None else event.buyer_cancel_days,
+            buyer_cancel_fee=event.buyer_cancel_fee,
+            attendee_names=event.attendee_names,
         )
     data.update(fields)
     if types is None:

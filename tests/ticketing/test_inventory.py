@@ -31,10 +31,18 @@ def sold(obj):
 
 
 def test_reserve_takes_stock_from_type_and_event():
-    event = make_event(types=[("Adult", "20.00", 10), ("Child", "10.00", 10)])
+    event = make_event(capacity=20, types=[("Adult", "20.00", 10), ("Child", "10.00", 10)])
     adult, child = ticket_types(event)
     reserve_tickets(event.pk, {adult.pk: 3, child.pk: 2})
     assert (sold(adult), sold(child), sold(event)) == (3, 2, 5)
+
+
+def test_reserve_leaves_the_event_row_alone_without_an_overall_capacity():
+    """Issue 14: the event's row is every type's hot row; without a capacity nothing needs it."""
+    event = make_event(types=[("Adult", "20.00", 10), ("Child", "10.00", 10)])
+    adult, child = ticket_types(event)
+    reserve_tickets(event.pk, {adult.pk: 3, child.pk: 2})
+    assert (sold(adult), sold(child), sold(event)) == (3, 2, 0)
 
 
 def test_reserve_is_all_or_nothing_when_one_type_lacks_stock():

@@ -150,6 +150,8 @@ class EventAdmin(StaffModelAdmin):
 
     def tickets_sold(self, event):
         """Sold or held, out of what can be sold."""
-        return f"{event.sold} of {catalogue.tickets_for_sale(event, list(event.ticket_types.all()))}"
+        types = list(event.ticket_types.all())
+        # From the types: the event's own counter counts only under a capacity (inventory).
+        return f"{sum(t.sold for t in types)} of {catalogue.tickets_for_sale(event, types)}"
 
     tickets_sold.short_description = "Tickets sold or held"
