@@ -25,7 +25,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from legal.models import DataRequest
@@ -162,6 +162,8 @@ CHECKOUT_FIELDS = ["name", "email", "accept_terms", "quantity", "step", "captcha
 
 @bounded
 @given(field=st.sampled_from(CHECKOUT_FIELDS), value=hostile)
+@example(field="name", value="Siân O'Brien <script>alert(1)</script>")  # accepted, and escaped
+@example(field="name", value="'; DROP TABLE ticketing_order; --")
 def test_the_checkout_review_answers_any_field_with_the_form_or_the_review_and_writes_nothing(
     shop, field, value
 ):
@@ -212,6 +214,23 @@ def test_a_checkout_post_of_any_shape_never_answers_500_nor_reserves_without_a_v
     )
     assert 400 <= response.status_code < 500 or response.status_code == 200
     assert changed_rows() == before
+
+
+def test_the_properties_reach_the_accepting_branch_too(shop):
+    """The baseline: a well-formed order reaches the review page with its name escaped, and a
+    well-formed data request is stored; so a property's 400s are the hostile values' own."""
+    event, client = shop["event"], shop["client"]
+    name = "Siân <b>O'Brien</b>"
+    review = client.post(
+        reverse("ticketing:checkout", args=[event.pk]),
+        {**checkout_fields(event, name=name), "step": "review"},
+    )
+    assert review.status_code == 200
+    assert "Siân &lt;b&gt;O&#x27;Brien&lt;/b&gt;" in review.content.decode()
+    assert (
+        client.post(reverse("legal:data-request"), {"email": "ann@example.com", "kind": "export"}).status_code
+        == 303
+    )
 
 
 # --- Order, ticket and check-in URLs ---------------------------------------------------------
@@ -349,6 +368,7 @@ def test_the_cookie_form_refuses_unknown_choices_and_never_sends_the_buyer_elsew
 
 @bounded
 @given(email=hostile, kind=st.one_of(st.sampled_from(["export", "erase"]), hostile))
+@example(email="o'brien+x@example.com", kind="export")  # an address: stored as typed
 def test_the_data_request_form_refuses_what_is_not_an_address_and_stores_an_address_as_typed(
     shop, email, kind
 ):
