@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.test import TestCase, override_settings
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from tests.delivery.helpers import DATABASE_TASKS
@@ -23,6 +24,8 @@ from tests.factories import make_event, make_order, record_payment
 from tests.processes import kill, start_worker
 from ticketing import orders
 from ticketing.models import BuyerEmail
+
+SEND_TASK = "ticketing.tasks.send_buyer_email"
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
@@ -84,7 +87,7 @@ def provider():
     stand_in.close()
 
 
-def wait_for(condition, log, timeout=60.0):
+def wait_for(condition, log, timeout=120.0):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -114,10 +117,14 @@ def test_the_email_provider_refusing_outage_retries_and_delivers_once_nothing_lo
         assert order.tickets.count() == 2
         assert provider.delivered == []
 
+        # The retry's job is queued just after the row is marked (once that commits).
+        retry = DBTaskResult.objects.filter(task_path=SEND_TASK, status=TaskResultStatus.READY)
+        wait_for(retry.exists, log)
+
         provider.refusing = False  # the provider recovers; the next try comes due (a minute on)
         now = timezone.now()
         BuyerEmail.objects.filter(pk=ticket_email.pk).update(next_attempt_at=now)
-        DBTaskResult.objects.filter(id=waiting.task_id).update(run_after=now)
+        retry.update(run_after=now)
         wait_for(lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.SENT, log)
         time.sleep(2)  # a second send, if there were one, would be on its way by now
     finally:

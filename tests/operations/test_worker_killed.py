@@ -43,7 +43,7 @@ class StallingBackend(BaseEmailBackend):
         return 0
 
 
-def wait_for(condition, log, timeout=60.0):
+def wait_for(condition, log, timeout=120.0):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
