@@ -113,11 +113,41 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # No context processors that could fail again: a plain render of a static template.
+    """The answer to an unhandled error: the friendly 503 page when the database cannot be
+    reached (an outage of ours, over in minutes: worth a retry), else the 500 page.
+
+    Django calls this inside its `except` block, so the error is still in `sys.exc_info()`.
+    No context processors that could fail again: a plain render of a static template.
+    """
+    import sys
+
     from django.http import HttpResponseServerError
     from django.template.loader import get_template
 
+    if _database_unreachable(sys.exc_info()[1]):
+        return database_unavailable(request)
     return HttpResponseServerError(get_template("500.html").render())
+
+
+def _database_unreachable(error) -> bool:
+    """A lost or refused database connection (Django wraps the driver's error in these two).
+
+    Also a deadlock or a serialisation failure (PostgreSQL's kinds of OperationalError): those
+    are momentary too, and "try again in a minute" is the right answer to them as well.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def database_unavailable(request=None):
+    """503 with the stand-alone "back in a moment" page and a Retry-After, no stack trace."""
+    from django.http import HttpResponse
+    from django.template.loader import get_template
+
+    response = HttpResponse(get_template("503.html").render(), status=503)
+    response["Retry-After"] = "60"
+    return response
 
 
 def csrf_failure(request, reason=""):

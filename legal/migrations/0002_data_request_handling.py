@@ -48,7 +48,13 @@ def create_privacy_group(apps, schema_editor):
 
 
 def remove_privacy_group(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name=GROUP).delete()
+    """Going back leaves the group, as ticketing 0013 leaves the staff groups: its members keep
+    what they had, and going forward again finds it (get_or_create).
+
+    Deleting it here cannot work: the historical state rendered for going back gives the
+    cascade a Group class of another registry, and Django refuses the query ("Must be "Group"
+    instance"). tests/operations/test_migrations_backwards.py proves the way down.
+    """
 
 
 class Migration(migrations.Migration):
