@@ -4,21 +4,43 @@ Every page's `base.html` draws it, so building it from the database (the site se
 its footer StreamField and the pages it links, the menu's pages) on every render was the
 largest single cost of a page that missed the page cache. It changes only when an editor
 saves the site settings or publishes, moves or deletes a page, so it is built once per site
-and kept in the cache until then (`forget`, connected in CoreConfig.ready). The cache's
-"default" name turns an outage into a miss: the furniture is then built again, never wrong.
+and kept in the shared cache until then (`forget`, connected in CoreConfig.ready). While the
+cache is down the furniture is built for each page again: slower, never wrong. (A change made
+during an outage is forgotten when the entry ends, at most TTL_SECONDS later.)
 """
 
+import contextlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from core.shared_cache import Outage, Unavailable, shared_cache
 
 KEY = "site-furniture:v1"
 RESTRICTIONS_KEY = "site-furniture:view-restrictions:v1"
 # A bound on staleness should a signal ever be missed (a change made straight in the database).
 TTL_SECONDS = 600
+_outage = Outage("the site furniture cache")
+
+
+def _cached(key, build):
+    """The value under `key`, or `build()` stored there; `build()` alone while the cache is down."""
+    try:
+        value = _outage.call(shared_cache.get, key)
+    except Unavailable:
+        return build()
+    if value is None:
+        value = build()
+        with contextlib.suppress(Unavailable):
+            _outage.call(shared_cache.set, key, value, TTL_SECONDS)
+    return value
+
+
+def _delete(key):
+    with contextlib.suppress(Unavailable):  # the entry then ends by itself within TTL_SECONDS
+        _outage.call(shared_cache.delete, key)
 
 
 @dataclass(frozen=True)
@@ -48,12 +70,7 @@ def for_request(request) -> SiteFurniture | None:
     site = Site.find_for_request(request)
     if site is None:
         return None
-    key = f"{KEY}:{site.pk}"
-    furniture = cache.get(key)
-    if furniture is None:
-        furniture = _build(site, request)
-        cache.set(key, furniture, TTL_SECONDS)
-    return furniture
+    return _cached(f"{KEY}:{site.pk}", lambda: _build(site, request))
 
 
 def _build(site, request) -> SiteFurniture:
@@ -87,7 +104,7 @@ def _link(title, page, request) -> Link:
 def forget(**kwargs):
     """Build the furniture again on the next render (a signal receiver, hence **kwargs)."""
     for site_id in Site.objects.values_list("pk", flat=True):
-        cache.delete(f"{KEY}:{site_id}")
+        _delete(f"{KEY}:{site_id}")
 
 
 def view_restrictions_exist() -> bool:
@@ -96,15 +113,11 @@ def view_restrictions_exist() -> bool:
     Almost every site has none, and Wagtail asks the database for each page's (two queries). A
     restriction saved or deleted forgets the answer at once; an outage of the cache asks again.
     """
-    exist = cache.get(RESTRICTIONS_KEY)
-    if exist is None:
-        exist = PageViewRestriction.objects.exists()
-        cache.set(RESTRICTIONS_KEY, exist, TTL_SECONDS)
-    return exist
+    return _cached(RESTRICTIONS_KEY, PageViewRestriction.objects.exists)
 
 
 def _forget_restrictions(**kwargs):
-    cache.delete(RESTRICTIONS_KEY)
+    _delete(RESTRICTIONS_KEY)
 
 
 def forget_when_content_changes():

@@ -17,6 +17,7 @@ PRODUCT = ("ticketing", "home", "legal", "core", "config", "sumup_sandbox")
 MAIL_WRITERS = {
     "ticketing/delivery.py": "sends every BuyerEmail: tickets, refund notices, apologies",
     "ticketing/find_orders.py": "'Find my tickets' answers an address, not an order (its OrderLookup row)",
+    "ticketing/waiting_list.py": "an offer goes to a person in line, before any order (its entry records the e-mail)",
     "ticketing/alerts.py": "alerts to staff",
     "legal/emails.py": "a data request's confirmation link (its DataRequest row)",
 }

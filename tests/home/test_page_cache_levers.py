@@ -53,6 +53,8 @@ def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_render
     redis_server, two_pages_of_events, renders
 ):
     url = two_pages_of_events.url
+    # The first visit also caches what every page draws around it (core.site_furniture): once.
+    Client().get(url)
     before = len(redis_server.keys())
     made_up = {
         "past the end": (lambda n: f"page={n + 3}", 404),
@@ -69,8 +71,8 @@ def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_render
             assert response.status_code == status, (kind, n)
             answers[kind, response.get("X-Page-Cache")] += 1
 
-    # Page 1, page 2 and the one 404 every page the index does not have shares.
-    assert keys_added(redis_server, before) <= 3
+    # Page 2 and the one 404 every page the index does not have shares (page 1 was cached).
+    assert keys_added(redis_server, before) <= 2
     # Each rendered once, and again at most once, in every LISTING_TTL the visits took: a
     # listing is kept only that long (on a loaded machine the 5,000 visits outlast it), and
     # what must hold is that the count does not grow with the visits.

@@ -20,7 +20,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from tests.delivery.helpers import DATABASE_TASKS
-from tests.factories import make_event, make_order, record_payment
+from tests.factories import make_event, make_order, record_payment, wait_for
 from tests.processes import kill, start_worker
 from ticketing import orders
 from ticketing.models import BuyerEmail
@@ -87,13 +87,14 @@ def provider():
     stand_in.close()
 
 
-def wait_for(condition, log, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            rows = list(BuyerEmail.objects.values("status", "attempts", "last_error"))
-            pytest.fail(f"timed out; e-mails {rows}; worker log:\n" + log.read_text(errors="replace")[-1500:])
-        time.sleep(0.2)
+def wait_for_worker(condition, log, timeout=120.0):
+    """Wait for the worker; on a timeout say what the e-mails and the worker's log show."""
+
+    def failure():
+        rows = list(BuyerEmail.objects.values("status", "attempts", "last_error"))
+        return f"timed out; e-mails {rows}; worker log:\n" + log.read_text(errors="replace")[-1500:]
+
+    return wait_for(condition, timeout, interval=0.2, failure=failure)
 
 
 def test_the_email_provider_refusing_outage_retries_and_delivers_once_nothing_lost(provider, tmp_path):
@@ -108,8 +109,12 @@ def test_the_email_provider_refusing_outage_retries_and_delivers_once_nothing_lo
         log, DJANGO_SETTINGS_MODULE="tests.operations.mailgun_worker_settings", MAILGUN_API_URL=provider.url
     )
     try:
-        wait_for(lambda: BuyerEmail.objects.get(pk=ticket_email.pk).attempts >= 1 and provider.refused, log)
-        wait_for(lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.QUEUED, log)
+        wait_for_worker(
+            lambda: BuyerEmail.objects.get(pk=ticket_email.pk).attempts >= 1 and provider.refused, log
+        )
+        wait_for_worker(
+            lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.QUEUED, log
+        )
         waiting = BuyerEmail.objects.get(pk=ticket_email.pk)
         # Waiting for its next try, with the reason for staff; the order's tickets exist meanwhile.
         assert waiting.next_attempt_at > timezone.now() + timedelta(seconds=30)
@@ -119,13 +124,15 @@ def test_the_email_provider_refusing_outage_retries_and_delivers_once_nothing_lo
 
         # The retry's job is queued just after the row is marked (once that commits).
         retry = DBTaskResult.objects.filter(task_path=SEND_TASK, status=TaskResultStatus.READY)
-        wait_for(retry.exists, log)
+        wait_for_worker(retry.exists, log)
 
         provider.refusing = False  # the provider recovers; the next try comes due (a minute on)
         now = timezone.now()
         BuyerEmail.objects.filter(pk=ticket_email.pk).update(next_attempt_at=now)
         retry.update(run_after=now)
-        wait_for(lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.SENT, log)
+        wait_for_worker(
+            lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.SENT, log
+        )
         time.sleep(2)  # a second send, if there were one, would be on its way by now
     finally:
         kill(worker)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.delivery.helpers import DATABASE_TASKS
-from tests.factories import make_event, make_order, record_payment
+from tests.factories import make_event, make_order, record_payment, wait_for
 from tests.processes import kill, start_worker
 from ticketing import orders
 from ticketing.delivery import SENDING_LEASE
@@ -43,12 +43,14 @@ class StallingBackend(BaseEmailBackend):
         return 0
 
 
-def wait_for(condition, log, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out; worker log:\n" + log.read_text(errors="replace")[-3000:])
-        time.sleep(0.2)
+def wait_for_worker(condition, log, timeout=120.0):
+    """Wait for the worker; on a timeout say what its log shows."""
+    return wait_for(
+        condition,
+        timeout,
+        interval=0.2,
+        failure=lambda: "timed out; worker log:\n" + log.read_text(errors="replace")[-3000:],
+    )
 
 
 def sent_to(mail_folder, address):
@@ -75,7 +77,7 @@ def test_a_worker_killed_mid_send_outage_the_email_is_sent_exactly_once_after_re
         log, DJANGO_SETTINGS_MODULE="tests.operations.stalling_worker_settings", STALL_MARKER=marker
     )
     try:
-        wait_for(marker.exists, log)  # the worker has claimed the e-mail and is mid-send
+        wait_for_worker(marker.exists, log)  # the worker has claimed the e-mail and is mid-send
     finally:
         kill(first)
     ticket_email.refresh_from_db()
@@ -87,10 +89,12 @@ def test_a_worker_killed_mid_send_outage_the_email_is_sent_exactly_once_after_re
     )
     second = start_worker(log, EMAIL_FILE_PATH=mail_folder)
     try:
-        wait_for(lambda: ScheduledJob.objects.filter(name="requeue-ticket-emails").exists(), log)
+        wait_for_worker(lambda: ScheduledJob.objects.filter(name="requeue-ticket-emails").exists(), log)
         sweep = ScheduledJob.objects.get(name="requeue-ticket-emails")
         DBTaskResult.objects.filter(id=sweep.pending_task_id).update(run_after=timezone.now())
-        wait_for(lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.SENT, log)
+        wait_for_worker(
+            lambda: BuyerEmail.objects.get(pk=ticket_email.pk).status == BuyerEmail.Status.SENT, log
+        )
         time.sleep(2)  # a second send, if there were one, would be on its way by now
     finally:
         kill(second)
