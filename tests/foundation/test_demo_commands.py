@@ -120,3 +120,30 @@ def test_ensure_demo_admin_prints_a_generated_password_once(monkeypatch):
     again = io.StringIO()
     call_command("ensure_demo_admin", stdout=again)
     assert password not in again.getvalue()
+
+
+SEASONS_AND_MONTHS = (
+    "spring summer autumn winter christmas easter january february march april may june july "
+    "august september october november december"
+).split()
+
+
+def test_demo_words_fit_whatever_the_date(demo_site):
+    """Demo events start a few weeks from whenever the demo is loaded, so no title or summary
+    may name a season or a month (a "summer" show in December tells the visitor it is wrong)."""
+    for event_page in EventPage.objects.live():
+        words = f"{event_page.title} {event_page.event.title} {event_page.search_description}".lower()
+        assert not [word for word in SEASONS_AND_MONTHS if f" {word} " in f" {words} "], event_page.title
+
+
+def test_demo_pictures_carry_no_words(demo_site):
+    """Titles are set by the page over or beside the picture; none is baked into the image.
+    Words were drawn in pure white; the artwork itself never reaches it."""
+    from PIL import Image, ImageChops
+
+    for image in get_image_model().objects.filter(title__startswith="Demo:"):
+        with image.open_file() as file, Image.open(file) as picture:
+            red, green, blue = picture.convert("RGB").split()
+            darkest = ImageChops.darker(ImageChops.darker(red, green), blue)  # min(r, g, b)
+            near_white = sum(darkest.histogram()[236:])
+            assert near_white < picture.width * picture.height / 2000, image.title

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -27,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
+from PIL import ImageDraw
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
@@ -37,11 +36,6 @@ from legal.models import CookieConsentSettings, LegalPage
 from ticketing.models import Event, TicketType
 
 IMAGE_SIZE = (1600, 900)
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-    "/Library/Fonts/Arial Bold.ttf",
-)
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,7 @@ class DemoEvent:
 
 EVENTS = (
     DemoEvent(
-        title="Island Strings: A Summer Serenade",
+        title="Island Strings: An Evening Serenade",
         venue="Jersey Opera House, Gloucester Street, St Helier",
         weeks_ahead=2,
         summary="A chamber orchestra evening of Vivaldi, Elgar and Piazzolla in the island's "
@@ -81,7 +75,7 @@ EVENTS = (
             DemoTicketType("Concession", "18.50", 80, "Under 18s, students and over 65s; bring ID"),
         ),
         body=(
-            "Twenty-two players from across the Channel Islands open the summer season with "
+            "Twenty-two players from across the Channel Islands open their season with "
             "Vivaldi's <i>Summer</i>, Elgar's Serenade for Strings and Piazzolla's tangos.",
             "Doors open at 18:45. The bar serves drinks in the interval and you can order "
             "them before the performance.",
@@ -110,7 +104,7 @@ EVENTS = (
         title="Fort Regent Live: Harbour Lights",
         venue="Fort Regent, St Helier",
         weeks_ahead=5,
-        summary="The island's biggest indoor gig of the summer, with three bands on one stage "
+        summary="The island's biggest indoor gig of the season, with three bands on one stage "
         "high above the harbour.",
         colours=((10, 60, 80), (40, 200, 180)),
         capacity=400,
@@ -231,7 +225,7 @@ def ensure_home_page():
             slug=slug,
             hero_title="Live in Jersey",
             hero_text="Concerts, comedy, theatre and festivals across the island. Book in a minute.",
-            hero_image=ensure_image("Demo: Live in Jersey", ((16, 40, 70), (220, 90, 60)), "Live in Jersey"),
+            hero_image=ensure_image("Demo: Live in Jersey", ((16, 40, 70), (220, 90, 60))),
             intro="<p>Jersey Events sells tickets for island venues, from the Opera House to "
             "the Showground. Pay securely by card; your tickets arrive by e-mail.</p>",
         )
@@ -267,10 +261,8 @@ def ensure_event_page(index, spec, event):
     page = EventPage.objects.child_of(index).filter(slug=slug).first()
     if page is not None:
         return page
-    image = ensure_image(f"Demo: {spec.title}", spec.colours, spec.title)
-    detail = ensure_image(
-        f"Demo: {spec.title} (detail)", tuple(reversed(spec.colours)), spec.venue.split(",")[0]
-    )
+    image = ensure_image(f"Demo: {spec.title}", spec.colours)
+    detail = ensure_image(f"Demo: {spec.title} (detail)", tuple(reversed(spec.colours)))
     page = index.add_child(
         instance=EventPage(
             title=spec.title,
@@ -387,19 +379,23 @@ def fill_empty(instance, **values):
 # --- Images ------------------------------------------------------------------------------
 
 
-def ensure_image(title, colours, caption):
+def ensure_image(title, colours):
     """A Wagtail image with this title, drawn with Pillow the first time it is asked for."""
     image_model = get_image_model()
     image = image_model.objects.filter(title=title).first()
     if image is None:
-        content = draw_poster(colours, caption, seed=title)
+        content = draw_poster(colours, seed=title)
         image = image_model(title=title, file=ImageFile(content, name=f"{slugify(title)}.jpg"))
         image.save()
     return image
 
 
-def draw_poster(colours, caption, seed):
-    """A 16:9 poster: a diagonal gradient, soft circles and the caption. Returns JPEG bytes."""
+def draw_poster(colours, seed):
+    """A 16:9 picture: a diagonal gradient and soft circles. Returns JPEG bytes.
+
+    No words are drawn in: the page sets the event's title over or beside its image, and a
+    title baked into the picture would repeat it, be cropped by renditions and be unreadable
+    to screen readers."""
     width, height = IMAGE_SIZE
     top, bottom = colours
     # A large rotated square gradient, cropped at its centre: diagonal, with no empty corners.
@@ -419,28 +415,10 @@ def draw_poster(colours, caption, seed):
         draw.ellipse(
             (x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, rng.randint(14, 36))
         )
-    draw.rectangle((0, height - 220, width, height), fill=(0, 0, 0, 110))
     canvas = PILImage.alpha_composite(canvas.convert("RGBA"), overlay)
-    draw = ImageDraw.Draw(canvas)
-    draw.text((80, height - 170), caption, font=fitted_font(draw, caption, width - 160), fill=(255, 255, 255))
-    draw.text((82, height - 62), "Jersey Events", font=poster_font(34), fill=(255, 255, 255, 210))
     buffer = BytesIO()
     canvas.convert("RGB").save(buffer, format="JPEG", quality=85)
     return buffer
-
-
-def fitted_font(draw, text, max_width, size=84):
-    """The largest font, from `size` down, in which `text` fits `max_width` pixels."""
-    while size > 24 and draw.textlength(text, font=poster_font(size)) > max_width:
-        size -= 4
-    return poster_font(size)
-
-
-def poster_font(size):
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    return ImageFont.load_default(size=size)
 
 
 # --- Legal pages' demo text ----------------------------------------------------------------
