@@ -1,5 +1,6 @@
 """Periodic jobs on the django-tasks-db queue: seeded once, run by the worker, chained, healed."""
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -172,7 +173,19 @@ def test_a_run_killed_mid_way_is_restarted_and_cannot_double_the_chain(database_
     assert pending_runs() == {name: 1 for name in JOB_NAMES}
 
 
-def test_the_worker_command_seeds_the_jobs_then_works(database_tasks):
+@pytest.fixture
+def worker_loggers_restored():
+    """The worker command sets its loggers for the whole process (at verbosity 0 to CRITICAL,
+    with a handler of its own): put them back, or later tests never hear a worker's failures."""
+    loggers = [logging.getLogger(name) for name in ("django_tasks", "django_tasks_db")]
+    saved = [(each, each.level, list(each.handlers)) for each in loggers]
+    yield
+    for each, level, handlers in saved:
+        each.setLevel(level)
+        each.handlers[:] = handlers
+
+
+def test_the_worker_command_seeds_the_jobs_then_works(database_tasks, worker_loggers_restored):
     call_command(schedule.WorkerCommand(), "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
     assert set(ScheduledJob.objects.values_list("name", flat=True)) == JOB_NAMES
     assert all(state.last_outcome == "ok" for state in ScheduledJob.objects.all())
@@ -251,6 +264,7 @@ def test_a_running_worker_notices_a_dead_run_and_runs_the_job_again(database_tas
         ScheduledJob.objects.filter(name="expire-orders").update(next_run_at=claimed_at)
 
         wait_for_worker(lambda: status_of(order) == Order.Status.EXPIRED, log)
+        wait_for_worker(lambda: pending_runs().get("expire-orders") == 1, log)
     finally:
         kill(worker)
     assert ScheduledJob.objects.get(name="expire-orders").pending_task_id != dead.pk
@@ -267,9 +281,11 @@ def test_a_worker_killed_mid_run_is_replaced_and_its_job_runs_again_once_the_lea
     schedule.ensure_scheduled()
     with order_row_locked(order):
         first = start_worker(log)
-        wait_for_worker(lambda: status_of(pending_run("expire-orders")) == TaskResultStatus.RUNNING, log)
-        dead = pending_run("expire-orders")  # claimed, and waiting for the order's row: mid-run
-        kill(first)
+        try:
+            wait_for_worker(lambda: status_of(pending_run("expire-orders")) == TaskResultStatus.RUNNING, log)
+            dead = pending_run("expire-orders")  # claimed, and waiting for the order's row: mid-run
+        finally:
+            kill(first)  # also when the wait fails: a worker left running would take later tests' jobs
     assert status_of(dead) == TaskResultStatus.RUNNING  # and it stays so: nobody is left to finish it
 
     second = start_worker(log)
@@ -281,6 +297,8 @@ def test_a_worker_killed_mid_run_is_replaced_and_its_job_runs_again_once_the_lea
         # The lease runs out, as if its two minutes had passed since the run started.
         DBTaskResult.objects.filter(pk=dead.pk).update(started_at=F("started_at") - lease)
         wait_for_worker(lambda: status_of(order) == Order.Status.EXPIRED, log, timeout=15)
+        # The run that expired it chains the next one as it ends: wait for that, then stop.
+        wait_for_worker(lambda: pending_runs().get("expire-orders") == 1, log, timeout=15)
     finally:
         kill(second)
     assert pending_runs()["expire-orders"] == 1
