@@ -27,8 +27,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-APP_PORT, SUMUP_PORT = 8100, 8101
-DB_NAME = "jersey_http_bench"
+# BENCH_PORT, BENCH_DB and BENCH_REDIS_DB let two benchmarks run side by side on one machine.
+APP_PORT = int(os.environ.get("BENCH_PORT", "8100"))
+SUMUP_PORT = APP_PORT + 1
+DB_NAME = os.environ.get("BENCH_DB", "jersey_http_bench")
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "3")
 PG = "postgres://postgres@127.0.0.1:5432"
 
 CHECKOUT_LUA = r"""
@@ -63,7 +66,7 @@ def environment():
         DJANGO_SETTINGS_MODULE="config.settings.dev",
         DEBUG="0",
         DATABASE_URL=f"{PG}/{DB_NAME}",
-        REDIS_URL="redis://127.0.0.1:6379/3",
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
         SITE_URL=f"http://127.0.0.1:{APP_PORT}",
         SUMUP_API_BASE=f"http://127.0.0.1:{SUMUP_PORT}/sandbox/sumup",
         # Buyers come through one proxy that names them (X-Forwarded-For), each from an address
@@ -84,7 +87,7 @@ def prepare(env):
     """A fresh database and Redis, migrated, with one event on sale (its page URL and ids)."""
     subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], check=True)
     subprocess.run(["psql", PG + "/postgres", "-qc", f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run(["redis-cli", "-n", "3", "flushdb"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, stdout=subprocess.DEVNULL)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     return add_event(env, "Benchmark Night", [("Standard", "25.00", 10_000_000), ("VIP", "60.00", 100)])
