@@ -3,6 +3,7 @@
 import json
 import time
 
+import httpx
 import pytest
 from sumup.events import verify_event_signature
 
@@ -84,6 +85,24 @@ def test_retries_give_up(receiver):
     receiver.answers = [500, 500, 500, 500]
 
     assert callbacks.deliver_callback(receiver.url, "x", retries=2, retry_delay=0) == [500, 500, 500]
+
+
+def test_callbacks_share_one_http_client(receiver, monkeypatch):
+    # A client per callback built a new SSL context each time: a quarter of the sandbox's CPU.
+    made = []
+    real_init = httpx.Client.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counting_init)
+
+    for _ in range(3):
+        assert callbacks.deliver_callback(receiver.url, "x", retries=0) == [200]
+
+    assert len(receiver.deliveries) == 3
+    assert len(made) <= 1
 
 
 def test_an_unreachable_receiver_is_retried_then_dropped():
