@@ -14,8 +14,9 @@ The same mechanism keeps the other things every request looked up in the databas
 
 * which Site a host is (`site_for_request`, Wagtail's `Site.find_for_request` on every
   render): kept per host under the sites' version, which any Site saved or deleted bumps;
-* a site's settings rows (`site_setting`, e.g. the cookie banner's): kept per site and
-  forgotten when the row is saved (`keep_site_setting`, called by the app that owns it);
+* a site's settings rows (`site_setting`, e.g. the cookie banner's): kept per site, forgotten
+  when the row is saved (`keep_site_setting`, called by the app that owns it) and when a page
+  is published, moved or deleted (the pages they link to);
 * anything else that depends on versions the caller names (`cached_under`), e.g. an event's
   public address, kept under the page cache's content version and the sites' version.
 """
@@ -29,6 +30,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.models.sites import get_site_for_hostname
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from core import page_cache
 from core.shared_cache import Outage, Unavailable, shared_cache
 
 KEY = "site-furniture:v1"
@@ -150,10 +152,12 @@ def site_setting(model, site):
     """`model.for_site(site)` (a Wagtail BaseSiteSetting), kept in the shared cache per site.
 
     The model must be kept by `keep_site_setting`, so that saving the row forgets it. Its
-    foreign keys to pages are loaded before it is kept, so drawing them costs no query.
+    foreign keys to pages are loaded before it is kept, so drawing them costs no query; it is
+    kept under the page cache's content version, so a page it links to that is moved,
+    unpublished or deleted is read again.
     """
     key = f"{SETTING_KEY}:{model._meta.label_lower}:{site.pk}"
-    return _cached(key, lambda: _load_setting(model, site))
+    return cached_under(key, [page_cache.CONTENT_KEY], lambda: _load_setting(model, site))
 
 
 def _load_setting(model, site):

@@ -15,7 +15,7 @@ from wagtail.models import PageViewRestriction, Site
 from home.models import EventPage
 from legal.models import CookieConsentSettings
 from tests.factories import home_page, make_event, make_event_page, make_paid_order
-from tests.legal.helpers import cookie_banner
+from tests.legal.helpers import cookie_banner, publish_legal_page
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,16 @@ def test_saved_banner_settings_show_on_the_next_request(order):
     cookie_banner(message="Second words.")
     html, _ = order_page(order)
     assert "Second words." in html and "First words." not in html
+
+
+def test_the_cookie_policy_page_moved_moves_the_banner_s_link(order):
+    policy = publish_legal_page("cookies-policy")
+    cookie_banner(policy_page=policy)
+    assert 'href="/cookies-policy/"' in order_page(order)[0]
+    policy.slug = "our-cookies"
+    policy.save_revision().publish()
+    html, _ = order_page(order)
+    assert 'href="/our-cookies/"' in html and "/cookies-policy/" not in html
 
 
 def test_a_site_added_for_a_host_and_deleted_again_shows_on_the_next_request(order):
