@@ -1,4 +1,6 @@
-"""What every page draws around its content: the site's name, tagline, contact, menu and footer.
+"""What every page draws around its content, and the lookups every page makes to draw it.
+
+The furniture: the site's name, tagline, contact, menu and footer.
 
 Every page's `base.html` draws it, so building it from the database (the site settings row,
 its footer StreamField and the pages it links, the menu's pages) on every render was the
@@ -7,19 +9,37 @@ saves the site settings or publishes, moves or deletes a page, so it is built on
 and kept in the shared cache until then (`forget`, connected in CoreConfig.ready). While the
 cache is down the furniture is built for each page again: slower, never wrong. (A change made
 during an outage is forgotten when the entry ends, at most TTL_SECONDS later.)
+
+The same mechanism keeps the other things every request looked up in the database:
+
+* which Site a host is (`site_for_request`, Wagtail's `Site.find_for_request` on every
+  render): kept per host under the sites' version, which any Site saved or deleted bumps;
+* a site's settings rows (`site_setting`, e.g. the cookie banner's): kept per site, forgotten
+  when the row is saved (`keep_site_setting`, called by the app that owns it) and when a page
+  is published, moved or deleted (the pages they link to);
+* anything else that depends on versions the caller names (`cached_under`), e.g. an event's
+  public address, kept under the page cache's content version and the sites' version.
 """
 
 import contextlib
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
+from django.http.request import split_domain_port
 from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models.sites import get_site_for_hostname
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from core import page_cache
 from core.shared_cache import Outage, Unavailable, shared_cache
 
 KEY = "site-furniture:v1"
 RESTRICTIONS_KEY = "site-furniture:view-restrictions:v1"
+SITE_KEY = "site-furniture:site-for-host:v1"
+SETTING_KEY = "site-furniture:setting:v1"
+# Versions: bumped by every change of what they name, so entries kept under them go stale.
+SITES_VERSION = "site-furniture:sites-version"
+RESTRICTIONS_VERSION = "site-furniture:view-restrictions-version"
 # A bound on staleness should a signal ever be missed (a change made straight in the database).
 TTL_SECONDS = 600
 _outage = Outage("the site furniture cache")
@@ -41,6 +61,127 @@ def _cached(key, build):
 def _delete(key):
     with contextlib.suppress(Unavailable):  # the entry then ends by itself within TTL_SECONDS
         _outage.call(shared_cache.delete, key)
+
+
+def cached_under(key, versions, build):
+    """The value under `key` while the `versions` (cache keys of version counters) are those it
+    was built under, else `build()` stored there; `build()` alone while the cache is down.
+
+    The versions are read with the entry, in one round trip, and before `build()` reads the
+    database: a change committed while it builds makes the new entry stale at once. A version
+    never set counts as 0. The value may be None.
+    """
+    try:
+        values = _outage.call(shared_cache.get_many, [key, *versions])
+    except Unavailable:
+        return build()
+    current = [values.get(version, 0) for version in versions]
+    entry = values.get(key)
+    if entry is not None and entry["versions"] == current:
+        return entry["value"]
+    value = build()
+    with contextlib.suppress(Unavailable):
+        _outage.call(shared_cache.set, key, {"versions": current, "value": value}, TTL_SECONDS)
+    return value
+
+
+def bump(version):
+    """Make every entry kept under `version` stale (see `cached_under`)."""
+    try:
+        try:
+            _outage.call(shared_cache.incr, version)
+        except ValueError:  # never set, or evicted
+            _outage.call(shared_cache.set, version, 1, None)
+    except Unavailable:
+        pass  # entries then end by themselves within TTL_SECONDS
+
+
+# --- Which site a request is for --------------------------------------------------------------
+
+
+def site_for_request(request) -> Site | None:
+    """`Site.find_for_request(request)`, without its query on every request.
+
+    Wagtail keeps the answer on the request (`_wagtail_site`), and every later lookup of the
+    same request (page URLs, `pageurl`, site settings) reads it there: this fills it in from the
+    cache, kept per host and port under SITES_VERSION, so a Site added, edited or deleted is
+    seen on the next request. None, as for Wagtail, when no Site answers the host.
+    """
+    if hasattr(request, "_wagtail_site"):
+        return request._wagtail_site
+    # As Wagtail does: the raw host, so that ALLOWED_HOSTS is not checked here.
+    hostname = split_domain_port(request._get_raw_host())[0]
+    port = request.get_port()
+    site = cached_under(f"{SITE_KEY}:{hostname}:{port}", [SITES_VERSION], lambda: _site_for(hostname, port))
+    request._wagtail_site = site
+    return site
+
+
+def _site_for(hostname, port):
+    try:
+        return get_site_for_hostname(hostname, port)
+    except Site.DoesNotExist:
+        return None
+
+
+class SiteLookupMiddleware:
+    """Finds the request's Site through `site_for_request` before Wagtail looks for it.
+
+    Only for GET and HEAD, the requests that render pages: a POST that redirects (a checkout,
+    a webhook) never needs the site and pays nothing. Sits below the page cache, so a page
+    served from the cache pays nothing either.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            site_for_request(request)
+        return self.get_response(request)
+
+
+def _sites_changed(**kwargs):
+    bump(SITES_VERSION)
+
+
+# --- Site settings rows -------------------------------------------------------------------
+
+
+def site_setting(model, site):
+    """`model.for_site(site)` (a Wagtail BaseSiteSetting), kept in the shared cache per site.
+
+    The model must be kept by `keep_site_setting`, so that saving the row forgets it. Its
+    foreign keys to pages are loaded before it is kept, so drawing them costs no query; it is
+    kept under the page cache's content version, so a page it links to that is moved,
+    unpublished or deleted is read again.
+    """
+    key = f"{SETTING_KEY}:{model._meta.label_lower}:{site.pk}"
+    return cached_under(key, [page_cache.CONTENT_KEY], lambda: _load_setting(model, site))
+
+
+def _load_setting(model, site):
+    setting = model.for_site(site)
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.name != "site":
+            getattr(setting, field.name)  # loaded now, so kept with the row
+    return setting
+
+
+def _setting_changed(sender, instance, **kwargs):
+    _delete(f"{SETTING_KEY}:{sender._meta.label_lower}:{instance.site_id}")
+
+
+def keep_site_setting(model_label):
+    """Let `site_setting` keep this setting ("app_label.ModelName"), forgotten when saved.
+
+    Called from the owning app's AppConfig.ready(), in every process, so that a row saved in
+    any of them (the admin's) is forgotten everywhere.
+    """
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _setting_changed, sender=model_label, dispatch_uid=f"furniture-setting-{model_label}-{id(signal)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -67,7 +208,7 @@ class SiteFurniture:
 
 def for_request(request) -> SiteFurniture | None:
     """The furniture of the site this request is for (None on a host no Site answers)."""
-    site = Site.find_for_request(request)
+    site = site_for_request(request)
     if site is None:
         return None
     return _cached(f"{KEY}:{site.pk}", lambda: _build(site, request))
@@ -118,12 +259,15 @@ def view_restrictions_exist() -> bool:
 
 def _forget_restrictions(**kwargs):
     _delete(RESTRICTIONS_KEY)
+    bump(RESTRICTIONS_VERSION)
 
 
 def forget_when_content_changes():
     """Connect `forget` to everything the furniture shows (called from CoreConfig.ready)."""
     post_save.connect(forget, sender="core.SiteSettings", dispatch_uid="furniture-settings-saved")
     post_save.connect(forget, sender="wagtailcore.Site", dispatch_uid="furniture-site-saved")
+    post_save.connect(_sites_changed, sender="wagtailcore.Site", dispatch_uid="furniture-sites-saved")
+    post_delete.connect(_sites_changed, sender="wagtailcore.Site", dispatch_uid="furniture-sites-deleted")
     page_published.connect(forget, dispatch_uid="furniture-published")
     page_unpublished.connect(forget, dispatch_uid="furniture-unpublished")
     post_page_move.connect(forget, dispatch_uid="furniture-moved")

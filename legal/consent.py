@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import DisallowedHost
 from django.db.models.signals import post_save
-from wagtail.models import Site
 
+from core import site_furniture
 from legal.models import CookieConsentSettings
 
 CONSENT_COOKIE = "cookie_consent"
@@ -108,15 +108,29 @@ def remember(response, request, answer: str) -> None:
     )
 
 
+# Where Wagtail's own `CookieConsentSettings.for_request` keeps the row on the request: the two
+# agree, whichever asks first.
+_REQUEST_ATTRIBUTE = CookieConsentSettings.get_cache_attr_name()
+
+
 def _settings_for(request) -> CookieConsentSettings:
+    """The banner settings of the request's site, read once per request.
+
+    Every page draws the banner, so the row is kept in the shared cache
+    (core.site_furniture.site_setting) until an editor saves it, and on the request, so a page
+    rendered after the page cache was asked reads the same settings.
+    """
+    banner = getattr(request, _REQUEST_ATTRIBUTE, None)
+    if banner is not None:
+        return banner
     if _host(request) is None:
         return CookieConsentSettings()  # the site's 400 page, for a host we do not serve
-    site = Site.find_for_request(request)
+    site = site_furniture.site_for_request(request)
     if site is None:  # a host no Site answers: the defaults (a notice, no analytics)
         return CookieConsentSettings()
-    # Kept on the request (Wagtail does), so a page rendered after the cache was asked reads
-    # the same row and costs no second query.
-    return CookieConsentSettings.for_request(request)
+    banner = site_furniture.site_setting(CookieConsentSettings, site)
+    setattr(request, _REQUEST_ATTRIBUTE, banner)
+    return banner
 
 
 # --- For the page cache -----------------------------------------------------------------------
@@ -169,4 +183,6 @@ def forget_recent_settings(**kwargs):
 
 
 def listen_for_banner_changes():
+    """Saving the settings reaches the next request: in the shared cache, and in this process."""
+    site_furniture.keep_site_setting("legal.CookieConsentSettings")
     post_save.connect(forget_recent_settings, sender=CookieConsentSettings, dispatch_uid="consent-saved")

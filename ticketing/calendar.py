@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from core import page_cache, site_furniture
 from ticketing.models import Event
 
 # An event with no end time is shown this long: a calendar needs an end, and a show here
@@ -76,7 +77,26 @@ def entry_for(event: Event, *, url: str = "", description: str = "") -> Calendar
 
 
 def public_page_url(event: Event) -> str:
-    """The absolute address of the event's live public page, or "" when it has none."""
+    """The absolute address of the event's live public page, or "" when it has none.
+
+    Every order page and calendar file asks, so the answer is kept in the shared cache under
+    what can change it: the page cache's content version (a page published, unpublished, moved
+    or deleted), the sites' version (a hostname changed) and the view restrictions' (a page
+    made private). With the cache down it is looked up each time.
+    """
+    return site_furniture.cached_under(
+        f"calendar:page-url:v1:{event.pk}", _PAGE_URL_VERSIONS, lambda: _find_public_page_url(event)
+    )
+
+
+_PAGE_URL_VERSIONS = [
+    page_cache.CONTENT_KEY,
+    site_furniture.SITES_VERSION,
+    site_furniture.RESTRICTIONS_VERSION,
+]
+
+
+def _find_public_page_url(event: Event) -> str:
     page = event.pages.live().public().first()
     if page is None:
         return ""

@@ -762,6 +762,8 @@ class BuyerEmail(models.Model):
     corrected address is used by a retry too) nor the body, which erasure would then have to find.
     """
 
+    wagtail_reference_index_ignore = True  # no page links to these; skip the per-save work
+
     class Kind(models.TextChoices):
         TICKETS = "tickets", "Tickets"
         REFUND = "refund", "Refund notice"

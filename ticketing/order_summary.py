@@ -7,8 +7,9 @@ one still waiting for SumUp's answer (`requested`, or `unknown` when the answer 
 admitting (the door refuses tickets in an unanswered refund, `ticketing.checkin`). A failed
 refund gave nothing back and changed nothing, so it is not mentioned.
 
-Four queries whatever the order holds: its paid payments, its refunds, their tickets, and the
-order's valid tickets.
+At most four queries whatever the order holds: its payments (none when the caller prefetched
+them, as the order page does), its refunds (their tickets only when there are refunds), and
+the order's valid tickets (only when it owns tickets).
 """
 
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ class OrderSummary:
 
 
 def summarise(order: Order) -> OrderSummary:
-    """The order's refunds, what is still paid and which tickets admit, in four queries."""
-    payments = list(order.payments.filter(status=Payment.Status.PAID))
+    """The order's refunds, what is still paid and which tickets admit, in four queries at most."""
+    # All of them, filtered here: an order has one or two, and prefetched they cost no query.
+    payments = [payment for payment in order.payments.all() if payment.status == Payment.Status.PAID]
     tickets = Ticket.objects.select_related("ticket_type").order_by("ticket_type__sort_order", "id")
     refunds = list(
         Refund.objects.filter(payment__order=order)

@@ -17,7 +17,7 @@ from ticketing import attendee_names, checkout, find_orders, fraud, order_summar
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
-from ticketing.payments.confirmation import refresh_payment_if_due
+from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
 
 logger = logging.getLogger(__name__)
 
@@ -246,19 +246,47 @@ def _payment_state(order, latest):
     }.get(order.status, "review")
 
 
+def _order_for_page(token):
+    """The order with the rows of its own that its page shows: event, promo code, payments.
+
+    Two queries. The payments are prefetched, newest first, so the latest one, the paid ones
+    (`order_summary`) and the one that paid (`refunds.paying_payment`) cost none more.
+    """
+    return get_object_or_404(
+        Order.objects.select_related("event", "promo_code").prefetch_related("payments"), token=token
+    )
+
+
+def _latest_payment(order):
+    return next(iter(order.payments.all()), None)
+
+
+# What asking SumUp may answer that leaves the page's copy of the order and payment as they are
+# in the database: confirmed here (on these very copies), or still not paid.
+_COPIES_CURRENT = {Outcome.CONFIRMED, Outcome.NOT_PAID}
+
+
 @require_GET
 @never_cache
 def order_view(request, token):
-    order = get_object_or_404(Order.objects.select_related("event"), token=token)
-    latest = order.payments.first()
+    order = _order_for_page(token)
+    latest = _latest_payment(order)
     if order.status == Order.Status.PENDING and latest is not None:
         try:
-            refresh_payment_if_due(latest)
-            order.refresh_from_db()
-            latest.refresh_from_db()
+            outcome = refresh_payment_if_due(latest)
         except sumup.SumUpError:
             # SumUp is slow or down: say we are still confirming, and look again shortly.
             logger.warning("could not refresh payment", extra={"order": order.reference})
+        else:
+            # None: SumUp was asked a moment ago, and nothing changed here. Otherwise the
+            # confirmation acted on these copies; read them again unless they are known current
+            # (a payment "still paid" here while the order waits means another process moved it).
+            if outcome is not None and (
+                outcome not in _COPIES_CURRENT
+                or (latest.status == Payment.Status.PAID and order.status == Order.Status.PENDING)
+            ):
+                order = _order_for_page(token)
+                latest = _latest_payment(order)
     return _order_page(request, order, latest, done=request.GET.get("done"))
 
 

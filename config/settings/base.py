@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # Below CSRF, so that a page served from the cache still gets its CSRF cookie on the way
     # out; above the rest, which a cached page does not need.
     "core.page_cache.CachedPageMiddleware",
+    # Which Site the request is for, from the cache rather than a query (core/site_furniture.py).
+    "core.site_furniture.SiteLookupMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Staff sign-in (core/staff_sessions.py, core/two_factor.py): an idle session ends first,
     # then a signed-in user is marked verified by a one-time code or not, then the admin is

@@ -94,8 +94,14 @@ def _record_state(payment: Payment, state: sumup.CheckoutState) -> None:
     if state.transaction_code:
         details["transaction_code"] = state.transaction_code
     old = payment.status
-    changed = rows.exclude(status=new).update(status=new, **details)
-    if not changed and not rows.update(**details):
+    # The usual answer while a buyer waits is the status we last saw, still so: then one UPDATE
+    # that changes no status (had the row moved on meanwhile, it matches none, and the two
+    # below decide as for any other answer).
+    changed = 0
+    kept = new == old and rows.filter(status=new).update(**details)
+    if not kept:
+        changed = rows.exclude(status=new).update(status=new, **details)
+    if not kept and not changed and not rows.update(**details):
         logger.warning(
             "SumUp reported a paid payment as not paid; kept as paid",
             extra={"order": payment.order.reference, "payment": payment.checkout_reference, "reported": new},
@@ -168,9 +174,18 @@ def known_outcome(payment: Payment) -> str | None:
 
 
 def confirm_payment(payment: Payment, state: sumup.CheckoutState) -> str:
-    """Apply a PAID checkout to its order. Safe to call any number of times, concurrently."""
-    order = Order.objects.get(pk=payment.order_id)
-    payment.order = order
+    """Apply a PAID checkout to its order. Safe to call any number of times, concurrently.
+
+    The order the caller loaded with the payment is used as it is (the order page's, the
+    webhook's): its status may be stale, which costs nothing, because every move below is a
+    conditional UPDATE from the status seen, and whatever does not start from `pending` reads
+    the order again first (`_settle`). The caller's copy is then the one moved to paid.
+    """
+    if Payment.order.is_cached(payment):
+        order = payment.order
+    else:
+        order = Order.objects.get(pk=payment.order_id)
+        payment.order = order
     problems = mismatches(payment, state)
     if problems:
         return _mismatch(order, payment, state, problems)

@@ -97,8 +97,14 @@ def paying_payment(order: Order) -> Payment | None:
     """The payment that paid for the order's tickets (None if the order was never paid)."""
     if order.status not in Order.WAS_PAID:
         return None
-    confirmed = order.payments.filter(confirmed_at__isnull=False).first()
-    return confirmed or order.payments.filter(status=Payment.Status.PAID).order_by("created_at", "pk").first()
+    # Chosen here from all of them (an order has one or two; none to read when prefetched): the
+    # one that paid, else, for data from before `confirmed_at`, the first PAID one.
+    payments = list(order.payments.all())
+    confirmed = [payment for payment in payments if payment.confirmed_at is not None]
+    if confirmed:
+        return max(confirmed, key=lambda payment: payment.created_at)
+    paid = [payment for payment in payments if payment.status == Payment.Status.PAID]
+    return min(paid, key=lambda payment: (payment.created_at, payment.pk), default=None)
 
 
 def unclaimed_payments(order: Order) -> list[Payment]:
