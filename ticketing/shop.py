@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Prefetch
 from django.urls import reverse
 
@@ -148,7 +149,9 @@ def refresh_event_page(sender=None, *, event_id: int, sold_types=None, **kwargs)
     """
     try:
         shown = stock_shown(event_id)
-    except Event.DoesNotExist:  # deleted since: nothing to compare
+    except (Event.DoesNotExist, DatabaseError):
+        # Deleted since, or the database did not answer after the sale committed: nothing to
+        # compare, so the page is made stale as after any change (never a 500 for a placed order).
         page_cache.availability_changed(event_id)
         return
     if sold_types is None:
