@@ -67,6 +67,8 @@ class Outcome:
     seconds: float = 0.0
     checkout_seconds: float | None = None
     server_errors: int = 0
+    # The event page was rendered for this buyer (X-Page-Cache: miss), not served from the cache.
+    page_rendered: bool = False
 
 
 @dataclass
@@ -88,16 +90,20 @@ async def one_buyer(number, base, page_path, event_id, type_id, args):
     started = time.perf_counter()
     outcome = Outcome("error: unfinished")
     async with httpx.AsyncClient(headers=headers, timeout=30) as browser:
+        rendered = []
         try:
-            outcome = await _walk(browser, number, base, page_path, event_id, type_id, args)
+            outcome = await _walk(browser, number, base, page_path, event_id, type_id, args, rendered)
         except httpx.HTTPError as error:
             outcome = Outcome(f"error: {type(error).__name__}")
+        outcome.page_rendered = bool(rendered)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-async def _walk(browser, number, base, page_path, event_id, type_id, args):
+async def _walk(browser, number, base, page_path, event_id, type_id, args, rendered):
     page = await browser.get(base + page_path)
+    if page.headers.get("X-Page-Cache") != "hit":
+        rendered.append(True)
     if page.status_code != 200:
         return Outcome(f"error: event page {page.status_code}", server_errors=page.status_code >= 500)
     token = _CSRF.search(page.text)
@@ -229,6 +235,8 @@ def report(name, capacity, event_id, outcomes, elapsed, cpu_used, env, site):
         + ", ".join(f"{key} {ms:.0f} ms" for key, ms in per_order.items())
         + "  (all of every buyer's requests, sold-out ones included)"
     )
+    renders = sum(o.page_rendered for o in outcomes.outcomes)
+    print(f"event page renders  {renders} of {len(outcomes.outcomes)} visits (the rest from the page cache)")
     print("peak RSS per worker " + ", ".join(f"{m:.0f} MiB" for m in peak_rss_mib(site)))
 
 

@@ -6,10 +6,20 @@ and later fills in a fresh token for each visitor, so the cached page still work
 JavaScript. An entry is valid while
 
 * no page has been published, unpublished, moved or deleted since (the content version), and
-* for an event page, its event's availability is unchanged (a version per event, bumped after
-  each reservation or release commits, and by event edits). Listing pages show many events
-  and are simply kept for a few seconds: a rush on one event must not re-render the index on
-  every sale, and the checkout re-checks stock anyway.
+* for an event page, its event's availability is unchanged (a version per event, bumped by
+  event edits, after each release commits, and after a sale commits that changed what the page
+  shows). Listing pages show many events and are simply kept for a few seconds: a rush on one
+  event must not re-render the index on every sale, and the checkout re-checks stock anyway.
+
+At an on-sale rush most sales change nothing a page shows ("Available" stays "Available"), and
+rendering the page again after each would cost a full render per sale. So the app that sells
+tells `event_shows` a fingerprint of what the page shows of the stock after each committed sale;
+the version is bumped only when it differs from the last one told for the event (kept in the
+shared cache), when that cannot be read (the cache down, the key evicted: as before, every sale
+bumps), or when the app says a comparison cannot be trusted. Which it is the app's to judge: two
+sales that commit at once each read the stock a moment after their own commit, so both may read
+the same final count while a page rendered between them shows the one before; ticketing makes
+such sales bump whatever the fingerprint (`ticketing.shop.refresh_event_page` states its rule).
 
 The versions are read before the page reads the database, so a sale committed while the page
 renders makes the new entry stale at once rather than caching old availability.
@@ -43,12 +53,14 @@ tell it about them from their own ready(): ticketing about events and their stoc
 the cookie banner.
 """
 
+import contextlib
 import hashlib
 import re
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
@@ -60,6 +72,9 @@ from core.shared_cache import Outage, Unavailable, shared_cache
 ENTRY_TTL = 300
 LISTING_TTL = 10
 LOCAL_SECONDS = 1.0
+# How long the last fingerprint told for an event is kept (`event_shows`): when it is gone, the
+# next sale makes the page stale, as every sale did before.
+SHOWN_TTL = 24 * 3600
 CONTENT_KEY = "pagecache:content"
 CSRF_PLACEHOLDER = "__CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
@@ -169,6 +184,35 @@ def availability_changed(event_id, **kwargs):
     """
     mark_event_changed(event_id)
     forget_local_entries()
+
+
+def _shown_key(event_id):
+    return f"pagecache:shown:{event_id}"
+
+
+def event_shows(event_id, fingerprint, *, compare=True):
+    """After a committed change to an event's stock: `fingerprint` (a str) is everything its page
+    shows of that stock now, as the app that sells it judges (see the module's docstring).
+
+    The page is made stale (`availability_changed`) unless `compare` and the fingerprint is the
+    one last told for this event; when that cannot be read (the cache down, the key evicted or
+    never set) it is made stale as before. The fingerprint is stored after the page is made
+    stale, so a process stopped in between costs a render, never a stale page.
+    """
+    key = _shown_key(event_id)
+    if compare and _last_shown(key) == fingerprint:
+        return
+    availability_changed(event_id)
+    with contextlib.suppress(Unavailable):
+        _outage.call(shared_cache.set, key, fingerprint, SHOWN_TTL)
+
+
+def _last_shown(key):
+    """The fingerprint last told, or None when it cannot be read."""
+    try:
+        return _outage.call(shared_cache.get, key)
+    except Unavailable:
+        return None
 
 
 # --- What a request asks for ----------------------------------------------------------------
@@ -444,7 +488,11 @@ def refresh_event_page_when_saved(model_label, event_id_field):
     """
 
     def saved(sender, instance, **kwargs):
-        availability_changed(getattr(instance, event_id_field))
+        event_id = getattr(instance, event_id_field)
+        availability_changed(event_id)
+        # And again once the edit commits: a page rendered between the save and the commit read
+        # the old row, and a sale after it may not make the page stale (`event_shows`).
+        transaction.on_commit(lambda: availability_changed(event_id))
 
     # weak=False: the receiver is made here, and nothing else would keep it alive.
     post_save.connect(saved, sender=model_label, weak=False, dispatch_uid=f"pagecache-saved-{model_label}")

@@ -8,14 +8,15 @@ class TicketingConfig(AppConfig):
 
     def ready(self):
         from core import page_cache
-        from ticketing import inventory, schedule, signals, waiting_list
+        from ticketing import inventory, schedule, shop, signals, waiting_list
 
         # Every deploy's release step (`migrate`) makes sure the periodic jobs are scheduled.
         post_migrate.connect(schedule.seed_after_migrate, sender=self, dispatch_uid="ticketing-schedule")
 
-        # Event pages are served from the page cache: each sale or release, and each edit of an
-        # event or its ticket types, must make the event's cached page stale at once.
-        signals.availability_changed.connect(page_cache.availability_changed, dispatch_uid="pagecache-stock")
+        # Event pages are served from the page cache: each sale that changes what the page shows
+        # of the stock, each release, and each edit of an event or its ticket types, must make
+        # the event's cached page stale at once (the rule: `shop.refresh_event_page`).
+        signals.availability_changed.connect(shop.refresh_event_page, dispatch_uid="pagecache-stock")
         # Seats that come back are offered to the waiting list first, in the releasing transaction.
         signals.seats_released.connect(waiting_list.offer_released_seats, dispatch_uid="waiting-list-offers")
         signals.capacity_being_set.connect(

@@ -42,9 +42,14 @@ class SoldOut(Exception):
         super().__init__(message)
 
 
-def _announce_change(event_id: int) -> None:
-    """Tell listeners (the page cache) once the change is committed and visible to others."""
-    transaction.on_commit(lambda: availability_changed.send(sender=Event, event_id=event_id))
+def _announce_change(event_id: int, sold_types: Iterable[int] | None = None) -> None:
+    """Tell listeners (the page cache) once the change is committed and visible to others.
+
+    `sold_types`: the types a sale took seats from, when it only took seats; None for a release
+    (see `availability_changed`).
+    """
+    kwargs = {} if sold_types is None else {"sold_types": frozenset(sold_types)}
+    transaction.on_commit(lambda: availability_changed.send(sender=Event, event_id=event_id, **kwargs))
 
 
 def lock_event_stock(event_id: int) -> None:
@@ -80,7 +85,7 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
             if not taken:
                 raise SoldOut(TicketType.objects.filter(pk=type_id).first())
         _take_from_event_capacity(event_id, sum(quantities.values()))
-        _announce_change(event_id)
+        _announce_change(event_id, sold_types=quantities)
 
 
 class PromoCodeUsedUp(SoldOut):

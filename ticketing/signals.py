@@ -2,7 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent after a transaction that changed an event's stock has committed. Args: event_id.
+# Sent after a transaction that changed an event's stock has committed. Args: event_id, and
+# `sold_types` (a frozenset of ticket type ids) when the change only took seats from those types
+# (a sale): a listener may then judge from what it shows of them whether anything changed. Without
+# it, seats may have come back (a release, a cancellation): assume anything may have changed.
 availability_changed = Signal()
 
 # Sent inside the transaction that gave seats back to an event (an order's hold ended, a refund
