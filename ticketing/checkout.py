@@ -20,7 +20,7 @@ from wagtail.models import Revision
 
 from core.models import TermsInForce
 from ticketing import fraud, orders, promo_codes
-from ticketing.inventory import SoldOut
+from ticketing.inventory import SoldOut, refuse_when_short
 from ticketing.models import Event, Order, Payment, PromoCode, TicketType
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import close_open_checkouts
@@ -47,6 +47,10 @@ class CheckoutRefused(Exception):
 
 class OrderRuleBroken(CheckoutRefused):
     """The order asks for something no order may have (too many of a type, none at all)."""
+
+
+class NotEnoughLeft(CheckoutRefused):
+    """The tickets asked for, or the promo code's uses, ran out (overdue holds freed first)."""
 
 
 class CheckoutBusy(CheckoutRefused):
@@ -202,6 +206,7 @@ def place_order(
     quantities = {t: n for t, n in quantities.items() if n}
     code = check_promo_code(event, promo_code, quantities)
     try:
+        refuse_when_short(event, quantities)  # the rows read for this request, before any lock
         return _place(event, buyer, quantities, code)
     except SoldOut as sold_out:
         freed = orders.expire_overdue_holds(event_id=event.pk)
@@ -216,9 +221,9 @@ def place_order(
         raise _sold_out_refusal(sold_out) from None
 
 
-def _sold_out_refusal(sold_out: SoldOut) -> CheckoutRefused:
+def _sold_out_refusal(sold_out: SoldOut) -> NotEnoughLeft:
     """Tickets, or the promo code's uses, ran out: said beside the field it is about."""
-    return CheckoutRefused(
+    return NotEnoughLeft(
         str(sold_out), ticket_type=sold_out.ticket_type, field=getattr(sold_out, "field", None)
     )
 

@@ -52,6 +52,22 @@ def _announce_change(event_id: int, sold_types: Iterable[int] | None = None) -> 
     transaction.on_commit(lambda: availability_changed.send(sender=Event, event_id=event_id, **kwargs))
 
 
+def refuse_when_short(event: Event, quantities: dict[TicketType, int]) -> None:
+    """Raise SoldOut when the rows already read (`event` and the keys of `quantities`) show
+    fewer tickets left than the order asks for.
+
+    A refusal only, never a sale: at an on-sale rush most buyers arrive after the last seat, and
+    this spares each of them a transaction (velocity checks, an order inserted and rolled back).
+    Only `reserve_tickets`'s conditional UPDATE takes seats, so rows read a moment ago can refuse
+    a seat released since (as the page the buyer read would have) but can never oversell.
+    """
+    for ticket_type, n in quantities.items():
+        if n and ticket_type.remaining_of_type < n:
+            raise SoldOut(ticket_type)
+    if event.remaining is not None and event.remaining < sum(quantities.values()):
+        raise SoldOut()
+
+
 def lock_event_stock(event_id: int) -> None:
     """Lock the event's stock rows until the transaction ends, so that no sale runs meanwhile.
 

@@ -13,7 +13,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
-from ticketing import attendee_names, checkout, find_orders, fraud, order_summary, self_service
+from ticketing import attendee_names, calendar, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
 from ticketing.models import Event, Order, Payment
 from ticketing.payments import sumup
@@ -161,10 +161,31 @@ def _checkout(request, event_id):
     except checkout.PaymentDelayed as delayed:
         # The tickets are held; the order page offers "Try paying again".
         return HttpResponseRedirect(reverse("ticketing:order", args=[delayed.order.token]), status=303)
+    except checkout.NotEnoughLeft as refused:
+        if event.sales_state(ticket_types=form.ticket_types) == Event.SalesState.SOLD_OUT:
+            return _sold_out_page(request, event)
+        form.show_refusal(refused)  # other tickets are left: the buyer may choose them instead
+        return _event_page_response(request, event, form, status=_refusal_status(refused))
     except (checkout.CheckoutRefused, checkout.PaymentUnavailable) as refused:
         form.show_refusal(refused)
         return _event_page_response(request, event, form, status=_refusal_status(refused))
     return HttpResponseRedirect(payment.hosted_checkout_url, status=303)
+
+
+def _sold_out_page(request, event):
+    """The checkout met "sold out" with nothing of the event left to choose: a short page (409)
+    that says so and offers the waiting list, not the whole event page again.
+
+    At an on-sale rush most buyers press "Buy" after the last seat has gone; the event page
+    would show them only the same "Sold out" at the cost of a full render each. The event is
+    as read for this request (`inventory.refuse_when_short`).
+    """
+    return render(
+        request,
+        "ticketing/checkout_sold_out.html",
+        {"event": event, "event_page_url": calendar.public_page_url(event)},
+        status=409,
+    )
 
 
 def _every_problem(event, form):
