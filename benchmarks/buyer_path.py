@@ -43,12 +43,12 @@ from http_benchmark import (  # noqa: E402
     PG,
     PY,
     ROOT,
-    SUMUP_PORT,
     add_event,
     cpu_seconds,
     environment,
     prepare,
     start_gunicorn,
+    start_sandbox,
     worker_memory_mib,
 )
 
@@ -279,7 +279,7 @@ def main():
     site_env = dict(env)
     if args.threads is not None:
         site_env["GUNICORN_THREADS"] = str(args.threads)
-    sumup = start_gunicorn(dict(env, GUNICORN_THREADS="8"), SUMUP_PORT, 2)
+    sumup = start_sandbox(env, 2)
     site = start_gunicorn(site_env, APP_PORT, args.workers)
     worker = start_worker(env)
     processes = {

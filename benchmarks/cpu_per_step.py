@@ -31,7 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from buyer_path import _CSRF, _RETURN, _STATE, BROWSER, process_cpu_seconds, start_worker  # noqa: E402
-from http_benchmark import APP_PORT, SUMUP_PORT, add_event, environment, prepare, start_gunicorn  # noqa: E402
+from http_benchmark import APP_PORT, add_event, environment, prepare, start_gunicorn, start_sandbox  # noqa: E402
 
 PAID_PATH = (
     "event page",
@@ -122,7 +122,7 @@ def main():
     env = environment()
     env["SUMUP_SANDBOX_CALLBACK_DELAY"] = "0.2"
     prepare(env)
-    sandbox = start_gunicorn(dict(env, GUNICORN_THREADS="8"), SUMUP_PORT, 1)
+    sandbox = start_sandbox(env, 1)
     site = start_gunicorn(dict(env), APP_PORT, 1)
     worker = start_worker(env)
     base = f"http://127.0.0.1:{APP_PORT}"

@@ -117,6 +117,18 @@ def add_event(env, title, types):
     return out[0], int(out[1]), int(out[2])
 
 
+def start_sandbox(env, workers, threads=8):
+    """The SumUp sandbox in a gunicorn of its own on SUMUP_PORT, as SumUp is a server of its own.
+
+    With its own lean settings (config/settings/sandbox_server.py: its app, its paths, none of
+    the site's middleware), so that its CPU is the emulator's and not the site's stack.
+    """
+    sandbox_env = dict(
+        env, DJANGO_SETTINGS_MODULE="config.settings.sandbox_server", GUNICORN_THREADS=str(threads)
+    )
+    return start_gunicorn(sandbox_env, SUMUP_PORT, workers)
+
+
 def start_gunicorn(env, port, workers=None):
     """gunicorn with gunicorn.conf.py, on `port`; `workers` None keeps its default."""
     env = dict(env, PORT=str(port))
@@ -177,7 +189,7 @@ def main():
     args = parser.parse_args()
     env = environment()
     page_path, event_id, type_id = prepare(env)
-    sumup = start_gunicorn(dict(env, GUNICORN_THREADS="8"), SUMUP_PORT, 2)
+    sumup = start_sandbox(env, 2)
     site_env = env if args.threads is None else dict(env, GUNICORN_THREADS=str(args.threads))
     app = start_gunicorn(site_env, APP_PORT, args.workers)
     base = f"http://127.0.0.1:{APP_PORT}"

@@ -7,6 +7,9 @@ The forms carry Django's CSRF token rather than being exempt: the page is served
 own origin with the site's cookies, and a "Pay" button that any other site could press on
 the buyer's behalf would be a bad habit to model even in a sandbox. A browser gets the
 token with the page; a script must GET the page before it POSTs (or use ``state.press``).
+The view asks for the check itself (``csrf_protect``): on the site the middleware has made it
+already, and the emulator's own server (config/settings/sandbox_server.py) has no such
+middleware.
 
 After a POST the browser is redirected back to the same URL (Post/Redirect/Get), which
 then shows the outcome, so reloading the result never presses the button twice. A paid page
@@ -14,6 +17,7 @@ with a redirect_url returns the buyer to the shop by itself (a meta refresh), as
 """
 
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from . import callbacks, payloads, services
@@ -49,6 +53,7 @@ def _not_found(request):
     return render(request, "sumup_sandbox/not_found.html", status=404)
 
 
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 def hosted_page(request, checkout_id):
     """``pay/<id>/``: GET shows the checkout, POST ``action=pay|decline`` presses a button."""

@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from ticketing import cancellation, order_summary, outbox
+from ticketing import calendar, cancellation, order_summary, outbox
 from ticketing.models import BuyerEmail, Order, Refund, Ticket
 from ticketing.tickets import qr_png, sign_ticket_code
 
@@ -214,6 +214,8 @@ def build_ticket_email(order: Order, tickets: list[Ticket]) -> EmailMultiAlterna
         "find_orders_url": settings.SITE_URL + reverse("ticketing:find-orders"),
         "site_name": site_name,
         "contact_email": contact_email,
+        # Found once for both versions of the message: the event page's address is a query.
+        "calendar": calendar.add_to_calendar(order),
     }
     message = _render("tickets", context, to=order.email)
     message.mixed_subtype = "related"
