@@ -302,7 +302,7 @@ def order_url(order: Order) -> str:
     return settings.SITE_URL + reverse("ticketing:order", args=[order.token])
 
 
-def start_payment(order: Order, *, retry: bool = False) -> Payment:
+def start_payment(order: Order, *, retry: bool = False, placed_now: bool = False) -> Payment:
     """Open a SumUp hosted checkout for exactly the order's total; the buyer is sent there.
 
     Each attempt gets a fresh checkout reference (SumUp refuses a reused one). One attempt at a
@@ -312,7 +312,13 @@ def start_payment(order: Order, *, retry: bool = False) -> Payment:
     the order is cancelled and its tickets released at once, rather than held for a buyer who
     cannot pay; a failed retry keeps the hold, and so does SumUp throttling us (429): that says
     nothing about this buyer, who pays again from the order page (PaymentDelayed).
+
+    `placed_now`: the order was placed by this very request, whose answer has not yet given its
+    token to anyone, so no other attempt can exist or start until this one has finished: the
+    lease (two UPDATEs on every checkout) is not needed and not taken.
     """
+    if placed_now and not retry:
+        return _open_checkout(order, retry=False)
     if not _take_payment_lease(order):
         raise PaymentUnavailable(
             "Your payment page is being opened in another window. Use that one, or try again in a moment."

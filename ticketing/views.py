@@ -157,7 +157,7 @@ def _checkout(request, event_id):
         order = checkout.place_order(
             event, buyer, form.cleaned_data["quantities"], promo_code=form.cleaned_data["promo_code"]
         )
-        payment = checkout.start_payment(order)
+        payment = checkout.start_payment(order, placed_now=True)
     except checkout.PaymentDelayed as delayed:
         # The tickets are held; the order page offers "Try paying again".
         return HttpResponseRedirect(reverse("ticketing:order", args=[delayed.order.token]), status=303)

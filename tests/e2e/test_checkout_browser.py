@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser import DESKTOP_AGENT
-from tests.factories import home_page, make_event, make_event_page, ticket_types
+from tests.factories import home_page, make_event, make_event_page, make_order, ticket_types
 from ticketing.models import Order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -180,4 +180,33 @@ def test_the_home_page_and_the_review_step_pass_axe(browser, show):
     page.click("[data-checkout-submit]")
     expect(page.locator("h1")).to_have_text("Review your order")
     assert_accessible(page, "review step")
+    context.close()
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_last_seats_gone_during_the_review_say_sold_out_and_offer_the_waiting_list(
+    browser, sumup_sandbox, device
+):
+    event = make_event("Quayside Quartet", types=[("Standard", "18.00", 2)])
+    event_page = make_event_page(event)
+    (standard,) = ticket_types(event)
+    context, page = open_browser(browser, WIDTHS[device], javascript=False)
+    page.goto(sumup_sandbox.url + event_page.url)
+    page.fill(f'[name="quantity_{standard.pk}"]', "2")
+    page.fill('[name="name"]', "Ann Example")
+    page.fill('[name="email"]', "ann@example.com")
+    page.check('[name="accept_terms"]')
+    page.click("text=Review your order")
+    expect(page.locator("h1")).to_have_text("Review your order")
+    make_order(event, {"Standard": 2}, email="quicker@example.com")  # someone else was quicker
+
+    page.click("text=Pay £36.00")
+
+    expect(page.locator("h1")).to_have_text("Quayside Quartet is sold out")
+    expect(page.locator(".waiting-list-link")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[device], "no sideways scrolling"
+    shot(page, f"sold-out-{device}")
+    assert Order.objects.count() == 1, "nothing was reserved for Ann"
+    back = page.locator("text=Back to the event").get_attribute("href")
+    assert back.endswith(event_page.url), back  # the event's public address, as in calendars
     context.close()
