@@ -36,6 +36,10 @@ QR_ALGORITHM = "sha256"
 # and keeps the symbol small (version 4, 33 x 33 modules, for our ~60-character payload).
 QR_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+# One fixed mask instead of qrcode's search: it tries all eight masks and scores each symbol,
+# most of a QR code's CPU. Any mask gives a valid symbol every reader decodes; the search only
+# picks the one with the fewest awkward patterns, which a phone camera or door scanner does not need.
+QR_MASK_PATTERN = 0
 
 BadSignature = signing.BadSignature
 
@@ -73,7 +77,9 @@ def normalise_typed_code(text: str) -> str | None:
 
 
 def _qr(payload: str) -> qrcode.QRCode:
-    qr = qrcode.QRCode(error_correction=QR_ERROR_CORRECTION, border=QR_BORDER, box_size=1)
+    qr = qrcode.QRCode(
+        error_correction=QR_ERROR_CORRECTION, border=QR_BORDER, box_size=1, mask_pattern=QR_MASK_PATTERN
+    )
     qr.add_data(payload)
     qr.make(fit=True)
     return qr
