@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class TicketingConfig(AppConfig):
@@ -8,7 +8,7 @@ class TicketingConfig(AppConfig):
 
     def ready(self):
         from core import page_cache
-        from ticketing import inventory, schedule, shop, signals, waiting_list
+        from ticketing import delivery, inventory, schedule, shop, signals, waiting_list
 
         # Every deploy's release step (`migrate`) makes sure the periodic jobs are scheduled.
         post_migrate.connect(schedule.seed_after_migrate, sender=self, dispatch_uid="ticketing-schedule")
@@ -24,4 +24,11 @@ class TicketingConfig(AppConfig):
         )
         signals.capacity_set.connect(inventory.recount_event, dispatch_uid="capacity-recount")
         page_cache.refresh_event_page_when_saved("ticketing.Event", event_id_field="pk")
+        # The ticket and refund e-mails keep the site's name and contact address in the cache.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                delivery.site_details_changed,
+                sender="core.SiteSettings",
+                dispatch_uid=f"site-details-{id(signal)}",
+            )
         page_cache.refresh_event_page_when_saved("ticketing.TicketType", event_id_field="event_id")

@@ -176,8 +176,34 @@ def order_url(order: Order) -> str:
     return settings.SITE_URL + reverse("ticketing:order", args=[order.token])
 
 
+SITE_DETAILS_KEY = "ticketing:site-details:v1"
+# Bumped by every save or deletion of the site settings (connected in TicketingConfig.ready).
+SITE_DETAILS_VERSION = "ticketing:site-details-version"
+
+
 def site_details():
-    """The site's name and contact address as editors set them (Settings → Site settings)."""
+    """The site's name and contact address as editors set them (Settings → Site settings).
+
+    Asked for every e-mail, so kept in the shared cache (`site_furniture.cached_under`) under
+    the sites' version (a Site added, edited or deleted) and `SITE_DETAILS_VERSION` (the site
+    settings saved or deleted): an edit is seen by the next e-mail. While the cache is down it
+    is read from the database, as before.
+    """
+    from core import site_furniture
+
+    return site_furniture.cached_under(
+        SITE_DETAILS_KEY, [site_furniture.SITES_VERSION, SITE_DETAILS_VERSION], _load_site_details
+    )
+
+
+def site_details_changed(**kwargs):
+    """The site settings were saved or deleted: the next e-mail reads them again (a receiver)."""
+    from core import site_furniture
+
+    site_furniture.bump(SITE_DETAILS_VERSION)
+
+
+def _load_site_details():
     from wagtail.models import Site
 
     from core.models import SiteSettings

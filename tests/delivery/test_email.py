@@ -134,3 +134,48 @@ def test_anymail_hands_the_qr_codes_to_the_provider_as_inline_images(event, sett
         assert attachment.mimetype == "image/png"
         assert f"cid:{attachment.content_id.strip('<>')}" in html
     assert params["metadata"] == {"order_reference": order.reference} and params["tags"] == ["tickets"]
+
+
+def test_sending_a_ticket_email_takes_a_small_fixed_number_of_queries(
+    event, settings, django_assert_max_num_queries
+):
+    """Claim the row, read it with its order and event, read the tickets, record "sent".
+
+    The site's name and contact address and the event page's address come from the shared
+    cache once one e-mail has been sent, so every later e-mail costs only these four queries
+    however many tickets it carries.
+    """
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    first = outbox.queue_tickets(make_paid_order(event, {"Adult": 1}, email="first@example.com"))
+    second = outbox.queue_tickets(
+        make_paid_order(event, {"Adult": 2, "Child": 1}, email="second@example.com", ip="203.0.113.8")
+    )
+    assert delivery.deliver(first.pk) == "sent"
+
+    with django_assert_max_num_queries(4):
+        assert delivery.deliver(second.pk) == "sent"
+    assert mail.outbox[-1].to == ["second@example.com"]
+    assert (
+        len([part for part in parts(mail.outbox[-1]).walk() if part.get_content_maintype() == "image"]) == 3
+    )
+
+
+def test_an_editors_new_site_name_and_contact_address_are_in_the_next_email(
+    event, django_capture_on_commit_callbacks
+):
+    from wagtail.models import Site
+
+    from core.models import SiteSettings
+
+    send(make_paid_order(event, {"Adult": 1}, email="first@example.com"), django_capture_on_commit_callbacks)
+    assert "St Helier Live" not in mail.outbox[-1].body
+
+    site_settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    site_settings.site_name = "St Helier Live"
+    site_settings.contact_email = "box-office@example.je"
+    site_settings.save()
+    order = make_paid_order(event, {"Adult": 1}, email="second@example.com", ip="203.0.113.8")
+    send(order, django_capture_on_commit_callbacks)
+
+    body = mail.outbox[-1].body
+    assert "St Helier Live" in body and "Write to box-office@example.je" in body
