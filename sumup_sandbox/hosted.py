@@ -57,7 +57,8 @@ def _not_found(request):
 @require_http_methods(["GET", "POST"])
 def hosted_page(request, checkout_id):
     """``pay/<id>/``: GET shows the checkout, POST ``action=pay|decline`` presses a button."""
-    checkout = services.find_checkout(checkout_id)
+    # The page shows the checkout's own fields only, never its transactions.
+    checkout = services.find_checkout(checkout_id, with_transactions=False)
     if checkout is None:
         return _not_found(request)
     if request.method == "GET":

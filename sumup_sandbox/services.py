@@ -26,13 +26,32 @@ def parse_uuid(value):
         return None
 
 
-def find_checkout(checkout_id):
-    """The checkout, after expiring it if its valid_until has passed; None if unknown."""
+def find_checkout(checkout_id, *, with_transactions=True):
+    """The checkout, after expiring it if its valid_until has passed; None if unknown.
+
+    One SELECT (and one for its transactions, which the hosted page does not need and skips
+    with ``with_transactions=False``). The expiring UPDATE runs only when the row just read
+    could have expired (unpaid, with a valid_until that has passed), not on every read: it is
+    still the same conditional UPDATE, so a payment that got in between is never overwritten,
+    and the row is read again after it so the caller sees what the database then holds.
+    """
     pk = parse_uuid(checkout_id)
     if pk is None:
         return None
-    SandboxCheckout.expire_overdue(pk=pk)
-    return SandboxCheckout.objects.filter(pk=pk).prefetch_related("transactions").first()
+    checkouts = SandboxCheckout.objects.filter(pk=pk)
+    if with_transactions:
+        checkouts = checkouts.prefetch_related("transactions")
+    chk = checkouts.first()
+    if chk is not None and _could_expire(chk):
+        SandboxCheckout.expire_overdue(pk=pk)
+        chk = checkouts.first()
+    return chk
+
+
+def _could_expire(chk):
+    """What ``SandboxCheckout.expire_overdue`` would move to EXPIRED, judged from the row read."""
+    unpaid = chk.status in (Status.PENDING, Status.FAILED)
+    return unpaid and chk.valid_until is not None and chk.valid_until <= timezone.now()
 
 
 def checkouts_by_reference(reference=None):
