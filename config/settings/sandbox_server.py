@@ -5,7 +5,7 @@ production. With the whole site's settings every request to it went through the 
 middleware (sessions, CSRF, the page cache, consent, Wagtail, security headers, ...) and the
 site's URLconf, and that was most of the emulator's CPU per paid order. Here it gets only what
 it needs: its own app, its templates and static file, and the same paths as on the site
-(`/sandbox/sumup/...`, config/sandbox_urls.py), so SUMUP_API_BASE and the hosted page's URL
+(`/sandbox/sumup/...`, sumup_sandbox/server_urls.py), so SUMUP_API_BASE and the hosted page's URL
 are the same whichever server plays SumUp.
 
 The hosted page keeps its CSRF protection (`csrf_protect` on the view, the same check the
@@ -32,7 +32,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 
-ROOT_URLCONF = "config.sandbox_urls"
+ROOT_URLCONF = "sumup_sandbox.server_urls"
 
 TEMPLATES = [
     {

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _own_server(settings):
-    settings.ROOT_URLCONF = "config.sandbox_urls"
+    settings.ROOT_URLCONF = "sumup_sandbox.server_urls"
     settings.MIDDLEWARE = []
 
 
