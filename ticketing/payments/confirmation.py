@@ -21,12 +21,13 @@ held during a network call.
 """
 
 import logging
+import threading
+import time
 
 from django.conf import settings
 from django.utils import timezone
 
 from core.money import format_money
-from core.rate_limits import ProcessCounter
 from core.shared_cache import Outage, Unavailable, shared_cache
 from ticketing import alerts, audit, orders
 from ticketing.inventory import SoldOut
@@ -147,9 +148,27 @@ def refresh_payment_if_due(payment: Payment) -> str | None:
 
 # While the shared cache is down, the interval is counted in this process instead: the bound
 # then holds per process (as the webhook's rate limit does) rather than switching off, and a
-# payment is still checked once per interval, so it is still confirmed.
+# payment is still checked once per interval, so it is still confirmed. The moment each payment
+# was last asked about is kept, not a count in clock-aligned windows: two asks seconds apart
+# on either side of a window's edge would break "at most once per interval".
 _checks_outage = Outage("the SumUp check interval")
-_checks_here = ProcessCounter()
+_asked_here: dict[int, float] = {}
+_asked_here_lock = threading.Lock()
+_ASKED_HERE_MAX = 10_000  # payments remembered; past that the oldest are forgotten
+
+
+def _due_here(payment_pk: int, interval: int) -> bool:
+    """Whether this process may ask SumUp about the payment now (the outage's stand-in)."""
+    now = time.monotonic()
+    with _asked_here_lock:
+        last = _asked_here.get(payment_pk)
+        if last is not None and now - last < interval:
+            return False
+        if len(_asked_here) >= _ASKED_HERE_MAX:
+            for pk in [pk for pk, at in _asked_here.items() if now - at >= interval] or list(_asked_here):
+                del _asked_here[pk]
+        _asked_here[payment_pk] = now
+        return True
 
 
 def _check_due(payment: Payment, interval: int) -> bool:
@@ -159,7 +178,7 @@ def _check_due(payment: Payment, interval: int) -> bool:
         # which reads as "asked a moment ago", and no payment would be confirmed.
         return _checks_outage.call(shared_cache.add, f"sumup:asked:{payment.pk}", 1, interval)
     except Unavailable:
-        return not _checks_here.over(str(payment.pk), f"1/{interval}s")
+        return _due_here(payment.pk, interval)
 
 
 def known_outcome(payment: Payment) -> str | None:
