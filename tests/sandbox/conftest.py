@@ -64,23 +64,30 @@ def _fast_single_callbacks(settings):
     settings.SUMUP_SANDBOX_CALLBACK_RETRY_DELAY = 0.05
 
 
+def checkout_fields(merchant_code, **overrides):
+    """The body of a hosted checkout as the shop creates one; keyword arguments override it."""
+    return {
+        "checkout_reference": f"test-{time.time_ns()}",
+        "amount": 25.5,
+        "currency": "GBP",
+        "merchant_code": merchant_code,
+        "description": "JE-ABC123 · 2 tickets",
+        "redirect_url": "https://shop.example/orders/abc/",
+        "hosted_checkout": {"enabled": True},
+        **overrides,
+    }
+
+
 @pytest.fixture
 def new_checkout(sdk, merchant_code):
     """Create a hosted checkout through the SDK; keyword arguments override the defaults."""
     counter = iter(range(1, 10_000))
 
     def create(**overrides):
-        fields = {
-            "checkout_reference": f"test-{time.time_ns()}-{next(counter)}",
-            "amount": 25.5,
-            "currency": "GBP",
-            "merchant_code": merchant_code,
-            "description": "JE-ABC123 · 2 tickets",
-            "redirect_url": "https://shop.example/orders/abc/",
-            "hosted_checkout": {"enabled": True},
-        }
-        fields.update(overrides)
-        return sdk.checkouts.create(**fields)
+        reference = f"test-{time.time_ns()}-{next(counter)}"
+        return sdk.checkouts.create(
+            **{**checkout_fields(merchant_code), "checkout_reference": reference, **overrides}
+        )
 
     return create
 

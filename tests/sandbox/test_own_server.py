@@ -13,6 +13,7 @@ from sumup import Sumup
 
 from tests.processes import WebInstance
 from tests.redis_server import free_port
+from tests.sandbox.conftest import checkout_fields
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,17 +45,9 @@ def own_sdk(own_server, settings):
 
 
 def _checkout(sdk, merchant_code, **overrides):
-    fields = {
-        "checkout_reference": "own-server-1",
-        "amount": 25.5,
-        "currency": "GBP",
-        "merchant_code": merchant_code,
-        "description": "JE-ABC123 · 2 tickets",
-        "redirect_url": "https://shop.example/orders/abc/",
-        "hosted_checkout": {"enabled": True},
-        **overrides,
-    }
-    return sdk.checkouts.create(**fields)
+    return sdk.checkouts.create(
+        **{**checkout_fields(merchant_code), "checkout_reference": "own-server-1", **overrides}
+    )
 
 
 def test_a_buyer_pays_on_the_hosted_page_and_the_shop_hears_of_it(own_server, own_sdk, receiver, settings):
