@@ -22,7 +22,7 @@ from django.urls import reverse
 from core import page_cache
 from ticketing import calendar
 from ticketing.forms import CheckoutForm
-from ticketing.models import Event, TicketType
+from ticketing.models import Event, TicketType, event_with_ticket_types
 
 
 def with_listed_events(pages, starting_after: datetime):
@@ -60,13 +60,7 @@ class EventForPage:
 
 def event_for_page(event_id: int) -> EventForPage:
     """The event an event page shows, with its ticket types, in one query (two without types)."""
-    ticket_types = list(TicketType.objects.filter(event_id=event_id).select_related("event"))
-    if ticket_types:
-        event = ticket_types[0].event
-        for ticket_type in ticket_types:  # one event object, as a prefetch would give
-            ticket_type.event = event
-    else:
-        event = Event.objects.get(pk=event_id)
+    event, ticket_types = event_with_ticket_types(event_id)
     return EventForPage(
         event=event,
         ticket_types=ticket_types,

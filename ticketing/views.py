@@ -15,7 +15,7 @@ from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import attendee_names, calendar, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
-from ticketing.models import Event, Order, Payment
+from ticketing.models import Event, Order, Payment, event_with_ticket_types
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
 
@@ -69,14 +69,16 @@ def _event_page_response(request, event, form, status):
     return render(request, page.get_template(request), context, status=status)
 
 
-def _checkout_form(request, event, *, check_captcha=True):
-    return CheckoutForm(
-        request.POST, event=event, ticket_types=event.ticket_types.all(), check_captcha=check_captcha
-    )
+def _checkout_form(request, event, ticket_types, *, check_captcha=True):
+    return CheckoutForm(request.POST, event=event, ticket_types=ticket_types, check_captcha=check_captcha)
 
 
 def _event_for_checkout(event_id):
-    return get_object_or_404(Event.objects.prefetch_related("ticket_types"), pk=event_id)
+    """The event and its ticket types, in one query; 404 when there is no such event."""
+    try:
+        return event_with_ticket_types(event_id)
+    except Event.DoesNotExist:
+        raise Http404("No such event.") from None
 
 
 def checkout_paused(request, event_id):
@@ -85,8 +87,8 @@ def checkout_paused(request, event_id):
     Selling without limits would open the door to bots; the outage is usually short, so the
     buyer gets the event page back with what they typed and a word to try again.
     """
-    event = _event_for_checkout(event_id)
-    form = _checkout_form(request, event)
+    event, ticket_types = _event_for_checkout(event_id)
+    form = _checkout_form(request, event, ticket_types)
     form.add_error(None, CHECKOUT_PAUSED)  # shown alone: the form is not validated
     response = _event_page_response(request, event, form, status=503)
     response["Retry-After"] = "60"
@@ -99,8 +101,8 @@ def checkout_limited(request, event_id):
     A bare "too many attempts" page would lose the buyer's order; a real buyer who pressed the
     button a few times too often only has to wait a minute and press it again.
     """
-    event = _event_for_checkout(event_id)
-    form = _checkout_form(request, event)
+    event, ticket_types = _event_for_checkout(event_id)
+    form = _checkout_form(request, event, ticket_types)
     form.add_error(None, CHECKOUT_LIMITED)  # shown alone: the form is not validated
     response = _event_page_response(request, event, form, status=429)
     response["Retry-After"] = "60"
@@ -135,12 +137,12 @@ def _checkout(request, event_id):
     user_agent = request.headers.get("User-Agent", "")
     if fraud.is_bot(user_agent):
         return render(request, "ticketing/refused.html", status=403)
-    event = _event_for_checkout(event_id)
+    event, ticket_types = _event_for_checkout(event_id)
     step = request.POST.get("step")
     if step == STEP_CHANGE:
-        form = _checkout_form(request, event, check_captcha=False)
+        form = _checkout_form(request, event, ticket_types, check_captcha=False)
         return _event_page_response(request, event, form, status=200)
-    form = _checkout_form(request, event, check_captcha=step != STEP_REVIEW)
+    form = _checkout_form(request, event, ticket_types, check_captcha=step != STEP_REVIEW)
     problems = _every_problem(event, form)
     if problems is not None:
         return _event_page_response(request, event, form, status=problems)
