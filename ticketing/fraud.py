@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, Sum
 
-from ticketing.models import Order, OrderLine
+from ticketing.models import Order
 
 # The one client every request without a readable address counts as: a forged or broken
 # X-Forwarded-For earns no free pass, it shares one rate limit and one velocity limit.
@@ -144,21 +143,29 @@ def _lock_id(event_id, kind, key) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Tickets this client and this mailbox already hold for the event, and how many of the client's
+# order lines are under other mailboxes. Written out rather than built by the ORM: it runs on every
+# checkout, and composing the three filtered aggregates cost ten times the query itself.
+_EXPOSURE_SQL = """
+    SELECT COALESCE(SUM(line.quantity) FILTER (WHERE ord.client_key = %s), 0),
+           COALESCE(SUM(line.quantity) FILTER (WHERE ord.email_key = %s), 0),
+           COUNT(*) FILTER (WHERE ord.client_key = %s AND ord.email_key <> %s)
+      FROM ticketing_orderline line JOIN ticketing_order ord ON ord.id = line.order_id
+     WHERE ord.event_id = %s
+       AND ord.status IN ({holding})
+       AND (ord.client_key = %s OR ord.email_key = %s)
+""".format(holding=", ".join(["%s"] * len(Order.HOLDS_STOCK)))  # noqa: S608 - placeholders only
+
+
 def _exposure(event_id, keys: BuyerKeys):
     """Tickets this client and this mailbox already hold for the event, and whether the client
     holds orders under other mailboxes: one query, as it runs on every checkout."""
-    by_client = Q(order__client_key=keys.client)
-    by_email = Q(order__email_key=keys.email)
-    totals = OrderLine.objects.filter(
-        by_client | by_email,
-        order__event_id=event_id,
-        order__status__in=Order.HOLDS_STOCK,
-    ).aggregate(
-        client=Sum("quantity", filter=by_client, default=0),
-        email=Sum("quantity", filter=by_email, default=0),
-        shared=Count("order", filter=by_client & ~by_email),
-    )
-    return totals
+    client, email = keys.client, keys.email
+    params = [client, email, client, email, event_id, *map(str, Order.HOLDS_STOCK), client, email]
+    with connection.cursor() as cursor:
+        cursor.execute(_EXPOSURE_SQL, params)
+        held_by_client, held_by_email, shared = cursor.fetchone()
+    return {"client": held_by_client, "email": held_by_email, "shared": shared}
 
 
 def check_velocity(exposure, wanted):

@@ -21,7 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from ticketing.models import Event, Order, OrderLine, PromoCode, Ticket, TicketType, WaitingListEntry
@@ -92,15 +92,13 @@ def reserve_tickets(event_id: int, quantities: dict[int, int]) -> None:
     quantities = {type_id: n for type_id, n in quantities.items() if n}
     if not quantities:
         return
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for type_id in sorted(quantities):
             n = quantities[type_id]
-            taken = TicketType.objects.filter(
-                pk=type_id, event_id=event_id, capacity__gte=F("sold") + n
-            ).update(sold=F("sold") + n)
-            if not taken:
+            cursor.execute(_TAKE_FROM_TYPE_SQL, [n, type_id, event_id, n])
+            if not cursor.rowcount:
                 raise SoldOut(TicketType.objects.filter(pk=type_id).first())
-        _take_from_event_capacity(event_id, sum(quantities.values()))
+        _take_from_event_capacity(cursor, event_id, sum(quantities.values()))
         _announce_change(event_id, sold_types=quantities)
 
 
@@ -140,7 +138,20 @@ def release_promo_use(promo_code_id: int | None) -> None:
     PromoCode.objects.filter(pk=promo_code_id, used__gt=0).update(used=F("used") - 1)
 
 
-def _take_from_event_capacity(event_id: int, total: int) -> None:
+# A sale's conditional UPDATEs, written out: they run on every checkout, and building them with
+# F() expressions cost the ORM four times what the statements cost the database.
+_TAKE_FROM_TYPE_SQL = (
+    "UPDATE ticketing_tickettype SET sold = sold + %s"
+    " WHERE id = %s AND event_id = %s AND capacity >= sold + %s"
+)
+_TAKE_FROM_EVENT_SQL = (
+    "UPDATE ticketing_event SET sold = sold + %s"
+    " WHERE id = %s AND capacity IS NOT NULL AND capacity >= sold + %s"
+)
+_EVENT_HAS_CAPACITY_SQL = "SELECT capacity IS NOT NULL FROM ticketing_event WHERE id = %s"
+
+
+def _take_from_event_capacity(cursor, event_id: int, total: int) -> None:
     """Count `total` against the event's overall capacity, if it has one; else touch nothing.
 
     Decided by the database, after the types' rows are locked: a capacity being set meanwhile
@@ -148,10 +159,12 @@ def _take_from_event_capacity(event_id: int, total: int) -> None:
     committed, and then this UPDATE sees it. A row that fails the condition is not locked, so
     an event without a capacity costs its buyers no queue.
     """
-    taken = Event.objects.filter(pk=event_id, capacity__isnull=False, capacity__gte=F("sold") + total).update(
-        sold=F("sold") + total
-    )
-    if not taken and Event.objects.filter(pk=event_id, capacity__isnull=False).exists():
+    cursor.execute(_TAKE_FROM_EVENT_SQL, [total, event_id, total])
+    if cursor.rowcount:
+        return
+    cursor.execute(_EVENT_HAS_CAPACITY_SQL, [event_id])
+    row = cursor.fetchone()
+    if row is not None and row[0]:
         raise SoldOut()
 
 
