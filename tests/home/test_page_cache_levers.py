@@ -78,8 +78,9 @@ def test_made_up_page_numbers_and_query_strings_cost_a_constant_number_of_render
     # what must hold is that the count does not grow with the visits.
     lifetimes = 1 + int((time.monotonic() - started) // page_cache.LISTING_TTL)
     assert sum(renders.values()) <= 6 * lifetimes, renders
-    assert answers["not a number", "hit"] >= VISITS - 2
-    assert answers["past the end", "hit"] >= VISITS - 2
+    # Every other answer came from the cache: a miss or two at the start of each lifetime.
+    assert answers["not a number", "hit"] >= VISITS - 2 * lifetimes
+    assert answers["past the end", "hit"] >= VISITS - 2 * lifetimes
 
 
 def test_the_pages_of_a_listing_each_show_their_own_events(redis_server, two_pages_of_events):
