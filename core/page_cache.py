@@ -156,6 +156,13 @@ def forget_local_entries():
         forget()
 
 
+def forget_along_with_local_entries(forget):
+    """Call `forget()` whenever this process drops its copies of entries: for another module that
+    keeps what pages draw in this process for LOCAL_SECONDS (`core.site_furniture`)."""
+    if forget not in _forget_with_entries:
+        _forget_with_entries.append(forget)
+
+
 def content_changed(**kwargs):
     """Something any page may show has changed (a page published, moved or deleted, a setting
     saved): every cached page is rendered again. A signal receiver, hence **kwargs."""

@@ -19,9 +19,16 @@ The same mechanism keeps the other things every request looked up in the databas
   is published, moved or deleted (the pages they link to);
 * anything else that depends on versions the caller names (`cached_under`), e.g. an event's
   public address, kept under the page cache's content version and the sites' version.
+
+Each process also keeps what it read for `page_cache.LOCAL_SECONDS`, as the page cache keeps
+its entries: a page rendered in a rush asked the shared cache four or five times for these,
+a round trip each. A change made in this process forgets those copies at once; other processes
+see it within that second, as they see a change of a cached page.
 """
 
 import contextlib
+import pickle
+import time
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
@@ -45,8 +52,42 @@ TTL_SECONDS = 600
 _outage = Outage("the site furniture cache")
 
 
+# What this process read lately: {key: (monotonic time it is kept until, value)}. Bounded, as
+# the host a request names is part of some keys (`site_for_request`) and anyone can make one up.
+_local = {}
+_LOCAL_MAX = 1000
+_NOT_KEPT = object()
+
+
+def _kept_locally(key):
+    """A copy of its own for each request, as the shared cache gives: Wagtail caches on the
+    objects it is given (a Site's root page, a page's specific object), and one request's
+    reading must not leak into the next."""
+    kept = _local.get(key)
+    if kept is None or kept[0] < time.monotonic():
+        return _NOT_KEPT
+    return pickle.loads(kept[1])  # noqa: S301 - our own bytes, made in this process
+
+
+def _keep_locally(key, value):
+    if len(_local) >= _LOCAL_MAX:
+        _local.clear()
+    _local[key] = (time.monotonic() + page_cache.LOCAL_SECONDS, pickle.dumps(value))
+
+
+def forget_local_copies():
+    """Drop what this process keeps (after a change made here; with the page cache's copies)."""
+    _local.clear()
+
+
+page_cache.forget_along_with_local_entries(forget_local_copies)
+
+
 def _cached(key, build):
     """The value under `key`, or `build()` stored there; `build()` alone while the cache is down."""
+    value = _kept_locally(key)
+    if value is not _NOT_KEPT:
+        return value
     try:
         value = _outage.call(shared_cache.get, key)
     except Unavailable:
@@ -55,10 +96,12 @@ def _cached(key, build):
         value = build()
         with contextlib.suppress(Unavailable):
             _outage.call(shared_cache.set, key, value, TTL_SECONDS)
+    _keep_locally(key, value)
     return value
 
 
 def _delete(key):
+    forget_local_copies()
     with contextlib.suppress(Unavailable):  # the entry then ends by itself within TTL_SECONDS
         _outage.call(shared_cache.delete, key)
 
@@ -71,6 +114,9 @@ def cached_under(key, versions, build):
     database: a change committed while it builds makes the new entry stale at once. A version
     never set counts as 0. The value may be None.
     """
+    value = _kept_locally(key)
+    if value is not _NOT_KEPT:
+        return value
     try:
         values = _outage.call(shared_cache.get_many, [key, *versions])
     except Unavailable:
@@ -78,15 +124,18 @@ def cached_under(key, versions, build):
     current = [values.get(version, 0) for version in versions]
     entry = values.get(key)
     if entry is not None and entry["versions"] == current:
-        return entry["value"]
-    value = build()
-    with contextlib.suppress(Unavailable):
-        _outage.call(shared_cache.set, key, {"versions": current, "value": value}, TTL_SECONDS)
+        value = entry["value"]
+    else:
+        value = build()
+        with contextlib.suppress(Unavailable):
+            _outage.call(shared_cache.set, key, {"versions": current, "value": value}, TTL_SECONDS)
+    _keep_locally(key, value)
     return value
 
 
 def bump(version):
     """Make every entry kept under `version` stale (see `cached_under`)."""
+    forget_local_copies()
     try:
         try:
             _outage.call(shared_cache.incr, version)
