@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -326,18 +326,59 @@ class TicketType(SoldCounterProtected):
 
 
 def event_with_ticket_types(event_id) -> tuple["Event", list[TicketType]]:
-    """An event and its ticket types in their order, in one query (two when it has none).
+    """An event and its ticket types in their order (`TicketType.Meta.ordering`), in one query.
 
-    The event page and the checkout read both on every request; reading the types with their
-    event saves a second query and the prefetch machinery. Raises Event.DoesNotExist.
+    The event page, the checkout and the page cache's judgement after each sale read both on
+    every request. Written out, with the rows made into models by `Model.from_db` as the ORM
+    does: composing the join cost the ORM six times what the query costs the database, the
+    largest single item of a checkout. Raises Event.DoesNotExist.
     """
-    ticket_types = list(TicketType.objects.filter(event_id=event_id).select_related("event"))
-    if not ticket_types:
-        return Event.objects.get(pk=event_id), []
-    event = ticket_types[0].event
-    for ticket_type in ticket_types:  # one event object, as a prefetch would give
-        ticket_type.event = event
+    event_fields, type_fields, sql = _EVENT_WITH_TYPES
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [event_id])
+        rows = cursor.fetchall()
+    if not rows:
+        raise Event.DoesNotExist(f"No event {event_id}.")
+    split = len(event_fields)
+    event = Event.from_db(
+        connection.alias, [f.attname for f in event_fields], _values(event_fields, rows[0][:split])
+    )
+    ticket_types = []
+    for row in rows:
+        if row[split] is None:  # the LEFT JOIN's row of an event with no types
+            continue
+        ticket_type = TicketType.from_db(
+            connection.alias, [f.attname for f in type_fields], _values(type_fields, row[split:])
+        )
+        ticket_type.event = event  # one event object, as a prefetch would give
+        ticket_types.append(ticket_type)
     return event, ticket_types
+
+
+def _values(fields, raw):
+    """Database values as the fields hold them (on SQLite, decimals and dates need converting)."""
+    values = []
+    for field, value in zip(fields, raw, strict=True):
+        column = field.cached_col
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+            value = convert(value, column, connection)
+        values.append(value)
+    return values
+
+
+def _event_with_types_sql():
+    event_fields = Event._meta.concrete_fields
+    type_fields = TicketType._meta.concrete_fields
+    columns = [f"e.{f.column}" for f in event_fields] + [f"t.{f.column}" for f in type_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {Event._meta.db_table} e"  # noqa: S608 - model metadata only
+        f" LEFT JOIN {TicketType._meta.db_table} t ON t.event_id = e.id"
+        " WHERE e.id = %s ORDER BY t.sort_order, t.id"
+    )
+    return event_fields, type_fields, sql
+
+
+_EVENT_WITH_TYPES = _event_with_types_sql()
 
 
 class PromoCode(GuardedColumnsModel):
