@@ -1,7 +1,8 @@
 """Speed and memory of the site as buyers meet it: gunicorn, PostgreSQL, Redis, wrk.
 
 Prints, against the targets in the developers' guide:
-  * requests/s of an event page and of /health/ on the same gunicorn (target: page >= 0.5x);
+  * requests/s of an event page and of /health/ on the same gunicorn (target: page >= 0.5x),
+    also with a made-up query string and made-up cookies on every request;
   * checkouts/s (POST to the SumUp redirect) at 64 concurrent buyers, with p50/p95 latency
     (target: >= 100/s, p95 < 1 s);
   * resident memory of each gunicorn worker after the load (target: < 150 MiB).
@@ -56,6 +57,21 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
   io.write(string.format("non2xx3xx=%d errors=%d\n", summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+# What anyone can send to make a page look new: a query string no page reads, and cookies
+# of the site's names with made-up values (a session no one signed into, a CSRF token, a
+# consent answer nobody gave). Each must still be answered from the page cache.
+JUNK_LUA = r"""
+local counter = 0
+function request()
+  counter = counter + 1
+  local query = string.format("?utm_source=mail%d&ref=%d&q=%x", counter, counter * 7919, counter * 104729)
+  local cookies = string.format(
+    "sessionid=madeup%08d; csrftoken=x%031d; cookie_consent=v%d; other=%d", counter, counter, counter, counter)
+  return wrk.format("GET", path .. (junk_query and query or ""), {["Cookie"] = junk_cookies and cookies or nil})
 end
 """
 
@@ -201,6 +217,16 @@ def main():
         page, _ = wrk(base + page_path, args.seconds, args.connections)
         print(f"/health/            {health:8.0f} req/s")
         print(f"event page          {page:8.0f} req/s   ratio {page / health:.2f} (target >= 0.50)")
+        for label, query, cookies in (
+            ("junk query strings", "true", "false"),
+            ("made-up cookies", "false", "true"),
+        ):
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as junk:
+                junk.write(
+                    f'path = "{page_path}"\njunk_query = {query}\njunk_cookies = {cookies}\n' + JUNK_LUA
+                )
+            rate, _ = wrk(base + page_path, args.seconds, args.connections, junk.name)
+            print(f"  with {label:20s}{rate:6.0f} req/s   ratio {rate / health:.2f} (target >= 0.50)")
 
         with httpx.Client() as browser:
             html = browser.get(base + page_path).text

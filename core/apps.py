@@ -12,9 +12,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from config import slow_queries
-        from core import csv, page_cache, site_furniture
+        from core import csv, page_cache, site_furniture, staff_sessions
 
         page_cache.listen_for_content_changes()
+        staff_sessions.mark_sessions_at_sign_in()
         site_furniture.forget_when_content_changes()
         # Wagtail's own CSV exports escape formula-like cells as the site's do (core.csv).
         csv.escape_wagtail_exports()

@@ -66,6 +66,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from core import staff_sessions
 from core.csrf import get_token
 from core.shared_cache import Outage, Unavailable, shared_cache
 
@@ -275,10 +276,12 @@ def _signed_in(request):
     """Editors, signed in, see Wagtail's user bar, so they always get a fresh render.
 
     A session cookie proves nothing (anyone can send one), so it counts only when it names a
-    stored session that holds a signed-in user: one indexed query instead of a render.
+    stored session that holds a signed-in user: one indexed query instead of a render, and
+    only for a cookie the shared cache knows was signed in with.
     """
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-        return False
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key or not staff_sessions.may_be_signed_in(session_key):
+        return False  # a made-up cookie costs no query (core.staff_sessions)
     return SESSION_KEY in request.session
 
 

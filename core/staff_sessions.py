@@ -7,13 +7,27 @@ are shared, so:
   has no "Remember me"): closing the browser signs out;
 * a session unused for ADMIN_SESSION_IDLE_MINUTES (480, a working day) is signed out at its
   next request, whatever the browser keeps.
+
+Public pages are served from the page cache to everyone but signed-in staff, and anyone can
+send a session cookie: telling a made-up one from a real one cost a database query on every
+such request. So each sign-in leaves a mark of its session in the shared cache (a hash of the
+key, never the key), removed at sign-out: a session cookie without a mark is no signed-in
+session (`may_be_signed_in`), and only one with a mark is looked up. While the cache is down,
+every session cookie is looked up, as before. A mark lost from the cache (evicted) leaves its
+editor seeing the public pages as visitors do, without Wagtail's user bar, until they sign in
+again; nothing more.
 """
 
+import contextlib
+import hashlib
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from wagtail.admin.forms.auth import LoginForm
+
+from core.shared_cache import Outage, Unavailable, shared_cache
 
 # Where the time of the session's last request is kept (seconds since the epoch).
 LAST_ACTIVITY_KEY = "staff_last_activity"
@@ -61,3 +75,41 @@ class IdleStaffSessionMiddleware:
             elif last is None or now - last >= _REFRESH_SECONDS:
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
+
+
+# --- Which session cookies may be signed in -----------------------------------------------------
+
+_outage = Outage("the staff session marks")
+
+
+def _mark(session_key: str) -> str:
+    return "staff-session:" + hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def may_be_signed_in(session_key: str) -> bool:
+    """False when no one signed in with this session key, as the shared cache can say without
+    the database; True when someone did, or the cache cannot say (then ask the session)."""
+    try:
+        return _outage.call(shared_cache.get, _mark(session_key)) is not None
+    except Unavailable:
+        return True
+
+
+def _signed_in(sender, request, user, **kwargs):
+    if request is None or not request.session.session_key:
+        return
+    with contextlib.suppress(Unavailable):
+        _outage.call(shared_cache.set, _mark(request.session.session_key), 1, settings.SESSION_COOKIE_AGE)
+
+
+def _signed_out(sender, request, user, **kwargs):
+    if request is None or not request.session.session_key:
+        return
+    with contextlib.suppress(Unavailable):  # the session itself is gone: a mark left costs a query
+        _outage.call(shared_cache.delete, _mark(request.session.session_key))
+
+
+def mark_sessions_at_sign_in():
+    """Connect the marks to Django's sign-in and sign-out (CoreConfig.ready())."""
+    user_logged_in.connect(_signed_in, dispatch_uid="staff-session-mark")
+    user_logged_out.connect(_signed_out, dispatch_uid="staff-session-unmark")

@@ -10,8 +10,10 @@ from collections import Counter
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.test import Client
 from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 
 from core import page_cache
 from home.models import EVENTS_PER_PAGE
@@ -124,6 +126,28 @@ def test_made_up_session_cookies_are_served_from_the_cache(redis_server, renders
         assert response.status_code == 200
     assert renders["home/event_page.html"] <= 2
     assert keys_added(redis_server, before) == 0
+
+
+def test_a_made_up_session_cookie_costs_no_query_and_a_signed_out_one_none_either(redis_server, admin_user):
+    """Only a session someone signed in with is looked up (core.staff_sessions' marks)."""
+    page = make_event_page(make_event("One Night Only"))
+    Client().get(page.url)
+    visitor = Client()
+    visitor.cookies["sessionid"] = "a" * 32  # well formed, as a careful attacker would send
+    with CaptureQueriesContext(connection) as queries:
+        assert visitor.get(page.url)["X-Page-Cache"] == "hit"
+    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
+
+    editor = Client()
+    editor.force_login(admin_user)
+    signed_in_cookie = editor.cookies["sessionid"].value
+    assert editor.get(page.url).get("X-Page-Cache") is None  # a fresh render, with the user bar
+    editor.logout()
+    replayed = Client()
+    replayed.cookies["sessionid"] = signed_in_cookie
+    with CaptureQueriesContext(connection) as queries:
+        assert replayed.get(page.url)["X-Page-Cache"] == "hit"
+    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
 
 
 def test_a_session_without_a_signed_in_user_is_served_from_the_cache(redis_server):
