@@ -69,6 +69,8 @@ class Outcome:
     server_errors: int = 0
     # The event page was rendered for this buyer (X-Page-Cache: miss), not served from the cache.
     page_rendered: bool = False
+    # Times the buyer loaded the order page after paying: 1 when it said "paid" at once.
+    order_page_loads: int = 0
 
 
 @dataclass
@@ -143,15 +145,21 @@ async def _walk(browser, number, base, page_path, event_id, type_id, args, rende
 async def _wait_until_paid(browser, order_url, checkout_seconds, args):
     """Reload the order page as a waiting buyer does until it says paid."""
     deadline = time.perf_counter() + args.poll_limit
-    server_errors = 0
+    server_errors = loads = 0
     while True:
         page = await browser.get(order_url)
+        loads += 1
         server_errors += page.status_code >= 500
         state = _STATE.search(page.text)
+        seen = {
+            "checkout_seconds": checkout_seconds,
+            "server_errors": server_errors,
+            "order_page_loads": loads,
+        }
         if page.status_code == 200 and state and state.group(1) == "paid":
-            return Outcome("paid", checkout_seconds=checkout_seconds, server_errors=server_errors)
+            return Outcome("paid", **seen)
         if time.perf_counter() > deadline:
-            return Outcome("unpaid", checkout_seconds=checkout_seconds, server_errors=server_errors)
+            return Outcome("unpaid", **seen)
         await asyncio.sleep(args.poll_seconds)
 
 
@@ -191,11 +199,15 @@ def sql(query):
 def scenario(name, capacity, env, base, processes, args):
     page_path, event_id, type_id = add_event(env, f"Rush {name}", [("Standard", "25.00", capacity)])
     cpu_before = {key: cpu(p) for key, (p, cpu) in processes.items()}
+    buyers_before = time.process_time()
     started = time.perf_counter()
     outcomes = Tally(asyncio.run(rush(base, page_path, event_id, type_id, args)))
     elapsed = time.perf_counter() - started
+    buyers_cpu = time.process_time() - buyers_before
     time.sleep(args.settle)  # callbacks and e-mails still under way belong to these orders
     cpu_used = {key: cpu(p) - cpu_before[key] for key, (p, cpu) in processes.items()}
+    # The buyers' own browsers (this process) share the machine too.
+    cpu_used["buyers' browsers (this script)"] = buyers_cpu
     report(name, capacity, event_id, outcomes, elapsed, cpu_used, env, processes["site"][0])
 
 
@@ -235,6 +247,12 @@ def report(name, capacity, event_id, outcomes, elapsed, cpu_used, env, site):
         + ", ".join(f"{key} {ms:.0f} ms" for key, ms in per_order.items())
         + "  (all of every buyer's requests, sold-out ones included)"
     )
+    loads = [o.order_page_loads for o in outcomes.outcomes if o.result == "paid"]
+    if loads:
+        print(
+            f"order page loads    {sum(loads) / len(loads):.2f} per paid buyer "
+            f"({sum(n == 1 for n in loads)} of {len(loads)} said paid at once)"
+        )
     renders = sum(o.page_rendered for o in outcomes.outcomes)
     print(f"event page renders  {renders} of {len(outcomes.outcomes)} visits (the rest from the page cache)")
     print("peak RSS per worker " + ", ".join(f"{m:.0f} MiB" for m in peak_rss_mib(site)))
