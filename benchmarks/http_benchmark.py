@@ -62,7 +62,7 @@ end
 
 
 # What anyone can send to make a page look new: a query string no page reads, and cookies
-# of the site's names with made-up values (a session no one signed into, a CSRF token, a
+# of the site's names with made-up values (a well-formed session key no one signed in with, a CSRF token, a
 # consent answer nobody gave). Each must still be answered from the page cache.
 JUNK_LUA = r"""
 local counter = 0
@@ -70,7 +70,7 @@ function request()
   counter = counter + 1
   local query = string.format("?utm_source=mail%d&ref=%d&q=%x", counter, counter * 7919, counter * 104729)
   local cookies = string.format(
-    "sessionid=madeup%08d; csrftoken=x%031d; cookie_consent=v%d; other=%d", counter, counter, counter, counter)
+    "sessionid=%032d; csrftoken=x%031d; cookie_consent=v%d; other=%d", counter, counter, counter, counter)
   return wrk.format("GET", path .. (junk_query and query or ""), {["Cookie"] = junk_cookies and cookies or nil})
 end
 """

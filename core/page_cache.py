@@ -153,6 +153,7 @@ def _bump(key):
 def forget_local_entries():
     """Drop the copies this process keeps for LOCAL_SECONDS (after a change it made itself)."""
     _local_entries.clear()
+    staff_sessions.forget_local_marks()
     for forget in _forget_with_entries:
         forget()
 

@@ -12,8 +12,10 @@ Public pages are served from the page cache to everyone but signed-in staff, and
 send a session cookie: telling a made-up one from a real one cost a database query on every
 such request. So each sign-in leaves a mark of its session in the shared cache (a hash of the
 key, never the key), removed at sign-out: a session cookie without a mark is no signed-in
-session (`may_be_signed_in`), and only one with a mark is looked up. While the cache is down,
-every session cookie is looked up, as before. A mark lost from the cache (evicted) leaves its
+session (`may_be_signed_in`), and only one with a mark is looked up. Each process keeps the
+marks for a second, so a sign-in shows in the other processes within that second (until then
+they serve that editor the public page a visitor gets). While the cache is down, every
+session cookie is looked up, as before. A mark lost from the cache (evicted) leaves its
 editor seeing the public pages as visitors do, without Wagtail's user bar, until they sign in
 again; nothing more.
 """
@@ -79,34 +81,74 @@ class IdleStaffSessionMiddleware:
 
 # --- Which session cookies may be signed in -----------------------------------------------------
 
+# Every signed-in session's mark, in one entry: {sha256 of the session key: when it lapses (epoch
+# seconds)}. A handful of staff sessions at a time, so one entry; each process keeps a copy for
+# MARKS_LOCAL_SECONDS, and a made-up cookie then costs a dictionary lookup, not a round trip.
+MARKS_KEY = "staff-sessions:marks:v1"
+MARKS_LOCAL_SECONDS = 1.0
 _outage = Outage("the staff session marks")
+_local_marks = {"until": 0.0, "marks": {}}
 
 
 def _mark(session_key: str) -> str:
-    return "staff-session:" + hashlib.sha256(session_key.encode()).hexdigest()
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _shared_marks() -> dict:
+    """The marks as the shared cache holds them (raises Unavailable)."""
+    marks = _outage.call(shared_cache.get, MARKS_KEY)
+    return marks if isinstance(marks, dict) else {}
+
+
+def _keep_marks(marks: dict) -> None:
+    _local_marks["marks"] = marks
+    _local_marks["until"] = time.monotonic() + MARKS_LOCAL_SECONDS
+
+
+def forget_local_marks() -> None:
+    """Read the marks from the shared cache next time (the page cache's copies go with them)."""
+    _local_marks["until"] = 0.0
 
 
 def may_be_signed_in(session_key: str) -> bool:
-    """False when no one signed in with this session key, as the shared cache can say without
-    the database; True when someone did, or the cache cannot say (then ask the session)."""
-    try:
-        return _outage.call(shared_cache.get, _mark(session_key)) is not None
-    except Unavailable:
-        return True
+    """False when no one signed in with this session key, as the marks say without the
+    database; True when someone did, or the shared cache cannot say (then ask the session).
+
+    A sign-in in another process is seen here within MARKS_LOCAL_SECONDS."""
+    if time.monotonic() >= _local_marks["until"]:
+        try:
+            _keep_marks(_shared_marks())
+        except Unavailable:
+            return True
+    lapses = _local_marks["marks"].get(_mark(session_key))
+    return lapses is not None and lapses > time.time()
+
+
+def _change_marks(session_key: str, *, signed_in: bool) -> None:
+    """Add or remove one session's mark: read, change, write back, dropping lapsed marks.
+
+    Two sign-ins at the same instant may lose one mark; its editor then sees public pages as a
+    visitor until they sign in again, nothing worse (see the module's docstring).
+    """
+    now = time.time()
+    with contextlib.suppress(Unavailable):  # while the cache is down every session is looked up
+        marks = {mark: lapses for mark, lapses in _shared_marks().items() if lapses > now}
+        if signed_in:
+            marks[_mark(session_key)] = now + settings.SESSION_COOKIE_AGE
+        else:
+            marks.pop(_mark(session_key), None)
+        _outage.call(shared_cache.set, MARKS_KEY, marks, settings.SESSION_COOKIE_AGE)
+        _keep_marks(marks)
 
 
 def _signed_in(sender, request, user, **kwargs):
-    if request is None or not request.session.session_key:
-        return
-    with contextlib.suppress(Unavailable):
-        _outage.call(shared_cache.set, _mark(request.session.session_key), 1, settings.SESSION_COOKIE_AGE)
+    if request is not None and request.session.session_key:
+        _change_marks(request.session.session_key, signed_in=True)
 
 
 def _signed_out(sender, request, user, **kwargs):
-    if request is None or not request.session.session_key:
-        return
-    with contextlib.suppress(Unavailable):  # the session itself is gone: a mark left costs a query
-        _outage.call(shared_cache.delete, _mark(request.session.session_key))
+    if request is not None and request.session.session_key:
+        _change_marks(request.session.session_key, signed_in=False)
 
 
 def mark_sessions_at_sign_in():

@@ -150,6 +150,20 @@ def test_a_made_up_session_cookie_costs_no_query_and_a_signed_out_one_none_eithe
     assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
 
 
+def test_while_the_shared_cache_is_down_a_signed_in_editor_still_gets_a_fresh_render_outage(
+    redis_server, admin_user
+):
+    """The marks cannot be read, so every session cookie is looked up in the database again."""
+    page = make_event_page(make_event("One Night Only"))
+    editor = Client()
+    editor.force_login(admin_user)
+    redis_server.kill()
+    page_cache.forget_local_entries()  # nothing this process read a moment ago
+    with CaptureQueriesContext(connection) as queries:
+        assert editor.get(page.url).get("X-Page-Cache") is None
+    assert any("django_session" in q["sql"] for q in queries.captured_queries)
+
+
 def test_a_session_without_a_signed_in_user_is_served_from_the_cache(redis_server):
     page = make_event_page(make_event("One Night Only"))
     Client().get(page.url)
