@@ -213,6 +213,8 @@ def main():
         for _ in range(3):  # warm: imports, connections, the page cache
             httpx.get(base + page_path)
             httpx.get(base + "/health/")
+        for url in (base + "/health/", base + page_path):  # and every worker, as on a live site
+            wrk(url, 2, args.connections)
         health, _ = wrk(base + "/health/", args.seconds, args.connections)
         page, _ = wrk(base + page_path, args.seconds, args.connections)
         print(f"/health/            {health:8.0f} req/s")
