@@ -153,7 +153,6 @@ def _bump(key):
 def forget_local_entries():
     """Drop the copies this process keeps for LOCAL_SECONDS (after a change it made itself)."""
     _local_entries.clear()
-    staff_sessions.forget_local_marks()
     for forget in _forget_with_entries:
         forget()
 
@@ -230,7 +229,7 @@ def _last_shown(key):
 # Functions of a request naming what else about the visitor a page's HTML shows (see
 # `pages_vary_by`), and what each forgets along with this process's copies of entries.
 _variants = []
-_forget_with_entries = []
+_forget_with_entries = [staff_sessions.forget_local_marks]  # the marks _signed_in reads
 
 
 def pages_vary_by(variant, forget=None):

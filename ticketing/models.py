@@ -333,23 +333,19 @@ def event_with_ticket_types(event_id) -> tuple["Event", list[TicketType]]:
     does: composing the join cost the ORM six times what the query costs the database, the
     largest single item of a checkout. Raises Event.DoesNotExist.
     """
-    event_fields, type_fields, sql = _EVENT_WITH_TYPES
+    (event_fields, event_names), (type_fields, type_names), sql = _EVENT_WITH_TYPES
     with connection.cursor() as cursor:
         cursor.execute(sql, [event_id])
         rows = cursor.fetchall()
     if not rows:
         raise Event.DoesNotExist(f"No event {event_id}.")
     split = len(event_fields)
-    event = Event.from_db(
-        connection.alias, [f.attname for f in event_fields], _values(event_fields, rows[0][:split])
-    )
+    event = Event.from_db(connection.alias, event_names, _values(event_fields, rows[0][:split]))
     ticket_types = []
     for row in rows:
         if row[split] is None:  # the LEFT JOIN's row of an event with no types
             continue
-        ticket_type = TicketType.from_db(
-            connection.alias, [f.attname for f in type_fields], _values(type_fields, row[split:])
-        )
+        ticket_type = TicketType.from_db(connection.alias, type_names, _values(type_fields, row[split:]))
         ticket_type.event = event  # one event object, as a prefetch would give
         ticket_types.append(ticket_type)
     return event, ticket_types
@@ -375,7 +371,8 @@ def _event_with_types_sql():
         f" LEFT JOIN {TicketType._meta.db_table} t ON t.event_id = e.id"
         " WHERE e.id = %s ORDER BY t.sort_order, t.id"
     )
-    return event_fields, type_fields, sql
+    names = [f.attname for f in event_fields], [f.attname for f in type_fields]
+    return (event_fields, names[0]), (type_fields, names[1]), sql
 
 
 _EVENT_WITH_TYPES = _event_with_types_sql()

@@ -59,7 +59,7 @@ class EventForPage:
 
 
 def event_for_page(event_id: int) -> EventForPage:
-    """The event an event page shows, with its ticket types, in one query (two without types)."""
+    """The event an event page shows, with its ticket types, in one query."""
     event, ticket_types = event_with_ticket_types(event_id)
     return EventForPage(
         event=event,
