@@ -8,8 +8,8 @@ admitting (the door refuses tickets in an unanswered refund, `ticketing.checkin`
 refund gave nothing back and changed nothing, so it is not mentioned.
 
 At most four queries whatever the order holds: its payments (none when the caller prefetched
-them, as the order page does), its refunds (their tickets only when there are refunds), and
-the order's valid tickets (only when it owns tickets).
+them, as the order page does), its refunds (only once a payment is paid; their tickets only
+when there are refunds), and the order's valid tickets (only when it owns tickets).
 """
 
 from dataclasses import dataclass
@@ -85,26 +85,41 @@ class OrderSummary:
 def summarise(order: Order) -> OrderSummary:
     """The order's refunds, what is still paid and which tickets admit, in four queries at most."""
     # All of them, filtered here: an order has one or two, and prefetched they cost no query.
-    payments = [payment for payment in order.payments.all() if payment.status == Payment.Status.PAID]
+    payments = {
+        payment.pk: payment for payment in order.payments.all() if payment.status == Payment.Status.PAID
+    }
     tickets = Ticket.objects.select_related("ticket_type").order_by("ticket_type__sort_order", "id")
-    refunds = list(
-        Refund.objects.filter(payment__order=order)
-        .exclude(status=Refund.Status.FAILED)
-        .select_related("payment")
-        .prefetch_related(Prefetch("tickets", queryset=tickets))
-        .order_by("-created_at", "-pk")
-    )
+    refunds = _refunds(payments, tickets)
     lines = tuple(_line(refund) for refund in refunds)
     being_refunded = {ticket.pk for line in lines if not line.made for ticket in line.tickets}
     valid = tickets.filter(order=order, voided_at__isnull=True) if order.status in Order.OWNS_TICKETS else []
     return OrderSummary(
         order=order,
         refunds=lines,
-        paid=sum((paid_amount(payment) for payment in payments), ZERO),
+        paid=sum((paid_amount(payment) for payment in payments.values()), ZERO),
         refunded=sum((line.amount for line in lines if line.made), ZERO),
         being_refunded=sum((line.amount for line in lines if not line.made), ZERO),
         admitting=tuple(ticket for ticket in valid if ticket.pk not in being_refunded),
     )
+
+
+def _refunds(paid_payments: dict[int, Payment], tickets) -> list[Refund]:
+    """The refunds of these payments that were not refused, newest first, with their tickets.
+
+    Only a paid payment is ever refunded (`ticketing.payments.refunds`), and PAID is final, so
+    an order with no paid payment (one waiting for its payment) needs no query at all.
+    """
+    if not paid_payments:
+        return []
+    refunds = list(
+        Refund.objects.filter(payment_id__in=paid_payments)
+        .exclude(status=Refund.Status.FAILED)
+        .prefetch_related(Prefetch("tickets", queryset=tickets))
+        .order_by("-created_at", "-pk")
+    )
+    for refund in refunds:
+        refund.payment = paid_payments[refund.payment_id]  # the copy the caller holds
+    return refunds
 
 
 def _line(refund: Refund) -> RefundLine:

@@ -4,6 +4,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import attendee_names, calendar, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
-from ticketing.models import Event, Order, Payment, event_with_ticket_types
+from ticketing.models import Event, Order, Payment, event_with_ticket_types, order_with_event
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
 
@@ -275,9 +276,12 @@ def _order_for_page(token):
     Two queries. The payments are prefetched, newest first, so the latest one, the paid ones
     (`order_summary`) and the one that paid (`refunds.paying_payment`) cost none more.
     """
-    return get_object_or_404(
-        Order.objects.select_related("event", "promo_code").prefetch_related("payments"), token=token
-    )
+    try:
+        order = order_with_event(token)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    prefetch_related_objects([order], "payments")
+    return order
 
 
 def _latest_payment(order):

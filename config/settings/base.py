@@ -112,6 +112,15 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"
+# Loaded by each gunicorn worker before its first request (config/wsgi.py): the pages of an
+# on-sale rush, the event page, the checkout's answers and the order page.
+WARM_UP_TEMPLATES = (
+    "home/event_page.html",
+    "ticketing/checkout_form.html",
+    "ticketing/checkout_sold_out.html",
+    "ticketing/refused.html",
+    "ticketing/order_detail.html",
+)
 
 # SQLite is the zero-setup default (make demo); PostgreSQL comes through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")

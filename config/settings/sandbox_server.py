@@ -43,6 +43,8 @@ TEMPLATES = [
     },
 ]
 
+WARM_UP_TEMPLATES = ("sumup_sandbox/hosted.html",)
+
 # Files found once at start-up, not searched for on every request as in the demo.
 WHITENOISE_AUTOREFRESH = False
 WHITENOISE_USE_FINDERS = True
