@@ -23,8 +23,9 @@ PAID_PAGE = 5
 # With attendee names asked and cancelling open: the tickets to name (twice: the rows, and
 # whether they may be edited) and the cancellable ones (tickets, and those in a refund in flight).
 PAID_PAGE_WITH_NAMES_AND_CANCELLING = 9
-# The order, its payments, the payment's latest word from SumUp, its refunds, its lines.
-PENDING_PAGE = 5
+# The order, its payments, the payment's latest word from SumUp, its lines (no refunds are
+# looked for: only a paid payment is ever refunded).
+PENDING_PAGE = 4
 # The order page of a payment SumUp has just taken: the order and its payments; SumUp's word
 # recorded; the order moved to paid, its tickets issued and e-mailed, the payment marked as the
 # one that paid, in one transaction (BEGIN, a savepoint and its release, the order, its lines,
