@@ -197,18 +197,29 @@ def _record(notification: Notification, *, signed: bool, outcome: str) -> None:
         "received_at": now,
         "processed_at": now,
     }
+    fields = WebhookEvent._meta
     with connection.cursor() as cursor:
         cursor.execute(
-            _RECORD_SQL, [_FIELDS[name].get_db_prep_save(value, connection) for name, value in row.items()]
+            _RECORD_SQL,
+            [fields.get_field(name).get_db_prep_save(row[name], connection) for name in _RECORDED],
         )
 
 
-_FIELDS = {field.name: field for field in WebhookEvent._meta.concrete_fields}
+_RECORDED = (
+    "dedupe_key",
+    "event_type",
+    "checkout_id",
+    "payload",
+    "signed",
+    "deliveries",
+    "outcome",
+    "received_at",
+    "processed_at",
+)
+_TABLE = WebhookEvent._meta.db_table
 _RECORD_SQL = (
-    f"INSERT INTO {WebhookEvent._meta.db_table}"  # noqa: S608 - model metadata only
-    " (dedupe_key, event_type, checkout_id, payload, signed, deliveries, outcome, received_at, processed_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    f" ON CONFLICT (dedupe_key) DO UPDATE SET deliveries = {WebhookEvent._meta.db_table}.deliveries + 1,"
+    f"INSERT INTO {_TABLE} ({', '.join(_RECORDED)}) VALUES ({', '.join(['%s'] * len(_RECORDED))})"  # noqa: S608 - model metadata only
+    f" ON CONFLICT (dedupe_key) DO UPDATE SET deliveries = {_TABLE}.deliveries + 1,"
     " outcome = excluded.outcome, processed_at = excluded.processed_at"
 )
 
