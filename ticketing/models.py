@@ -641,15 +641,12 @@ def order_with_event(token) -> Order:
         row = cursor.fetchone()
     if row is None:
         raise Order.DoesNotExist("No order with that token.")
-    models_made = []
-    start = 0
-    for model, (fields, names) in ((Order, order_part), (Event, event_part), (PromoCode, promo_part)):
-        raw = row[start : start + len(fields)]
-        start += len(fields)
-        models_made.append(None if raw[0] is None else _made(model, fields, names, raw))
-    order, event, promo_code = models_made
-    order.event = event
-    order.promo_code = promo_code
+    after_order = len(order_part[0])
+    after_event = after_order + len(event_part[0])
+    order = _made(Order, *order_part, row[:after_order])
+    order.event = _made(Event, *event_part, row[after_order:after_event])
+    promo_columns = row[after_event:]
+    order.promo_code = None if promo_columns[0] is None else _made(PromoCode, *promo_part, promo_columns)
     return order
 
 

@@ -197,11 +197,10 @@ def _record(notification: Notification, *, signed: bool, outcome: str) -> None:
         "received_at": now,
         "processed_at": now,
     }
-    fields = WebhookEvent._meta
+    get_field = WebhookEvent._meta.get_field
     with connection.cursor() as cursor:
         cursor.execute(
-            _RECORD_SQL,
-            [fields.get_field(name).get_db_prep_save(row[name], connection) for name in _RECORDED],
+            _RECORD_SQL, [get_field(name).get_db_prep_save(row[name], connection) for name in _RECORDED]
         )
 
 
