@@ -155,6 +155,11 @@ def csrf_failure(request, reason=""):
 
 
 def rate_limited(request, exception=None):
-    response = render(request, "429.html", status=429)
+    """429 with a Retry-After: the friendly page for a person, a line of JSON for a JSON client
+    (SumUp's webhook deliveries), which would only throw a rendered page away."""
+    if request.content_type == "application/json":
+        response = JsonResponse({"error": "too many requests"}, status=429)
+    else:
+        response = render(request, "429.html", status=429)
     response["Retry-After"] = "60"
     return response

@@ -229,8 +229,11 @@ def test_the_webhook_only_accepts_post(sumup_sandbox):
 def test_the_webhook_is_rate_limited_per_address(buyer, event, sumup_sandbox, settings):
     settings.WEBHOOK_RATE_LIMIT = "3/d"
     payment = buy(buyer, event)
-    statuses = [deliver(sumup_sandbox.url, callback_body(payment.checkout_id)).status_code for _ in range(4)]
-    assert statuses == [204, 204, 204, 429]
+    answers = [deliver(sumup_sandbox.url, callback_body(payment.checkout_id)) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [204, 204, 204, 429]
+    # A JSON client is refused in JSON, told when to come back.
+    assert answers[-1].json() == {"error": "too many requests"}
+    assert answers[-1].headers["Retry-After"] == "60"
     assert_unpaid_without_tickets(payment.order)
     assert not mail.outbox
 
