@@ -335,8 +335,9 @@ DATA_REQUEST_RATE_LIMIT = env_str("DATA_REQUEST_RATE_LIMIT", "5/h")
 # "Find my tickets" requests per client (each sends an e-mail to the address typed).
 FIND_ORDERS_RATE_LIMIT = env_str("FIND_ORDERS_RATE_LIMIT", "5/h")
 # SumUp's callbacks come from a few addresses, one or two per paid order: at an on-sale rush
-# 600/m refused most of them, and each refusal came back again. 6000/m (100 a second) stays above any rush we can sell and still
-# bounds what one address's flood costs (an unknown checkout id is answered without SumUp).
+# 600/m refused most of them, and each refusal came back again. 6000/m (100 a second) stays
+# above any rush we can sell and still bounds what one address's flood costs (an unknown
+# checkout id is answered without asking SumUp).
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "6000/m")
 MAX_TICKETS_PER_IP_PER_EVENT = env_int("MAX_TICKETS_PER_IP_PER_EVENT", 20)
 MAX_TICKETS_PER_EMAIL_PER_EVENT = env_int("MAX_TICKETS_PER_EMAIL_PER_EVENT", 10)
