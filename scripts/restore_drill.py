@@ -109,8 +109,13 @@ def run(args, *, env=None, check=True) -> subprocess.CompletedProcess:
     return result
 
 
-def manage(database_url: str, settings: str, mail_dir: str, *args, check=True) -> subprocess.CompletedProcess:
-    """`manage.py <args>` against `database_url`; any e-mail it sends is written to `mail_dir`."""
+def manage(database_url: str, settings: str, mail_dir: str, *commands: list[str]) -> list[dict]:
+    """Each of `commands` (`manage.py` arguments) against `database_url`, in one process.
+
+    Returns what each said ({"returncode", "stdout", "stderr"}, in order); any e-mail they send
+    is written to `mail_dir`. One process per database, not per command: starting Django is
+    most of a command's time (scripts/manage_many.py).
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -118,7 +123,15 @@ def manage(database_url: str, settings: str, mail_dir: str, *args, check=True) -
         "EMAIL_PROVIDER": "file",
         "EMAIL_FILE_PATH": mail_dir,
     }
-    return run([sys.executable, "manage.py", *args], env=env, check=check)
+    batch = run([sys.executable, str(ROOT / "scripts" / "manage_many.py"), json.dumps(commands)], env=env)
+    return json.loads(batch.stdout)
+
+
+def succeeded(result: dict, command: list[str]) -> dict:
+    """`result`, if its command succeeded; else the drill cannot go on (exit status 2)."""
+    if result["returncode"] != 0:
+        raise DrillError(f"manage.py {command[0]} failed: {result['stderr'].strip()}")
+    return result
 
 
 # --- Backup ---------------------------------------------------------------------------------
@@ -177,21 +190,18 @@ def unapplied_migrations(output: str) -> list[str]:
     return [line.strip() for line in output.splitlines() if line.strip().startswith("[ ]")]
 
 
-def compare_schema(summary, source_url, scratch_url, settings, mail_dir) -> None:
-    source = unapplied_migrations(manage(source_url, settings, mail_dir, "showmigrations", "--plan").stdout)
-    restored = unapplied_migrations(
-        manage(scratch_url, settings, mail_dir, "showmigrations", "--plan").stdout
-    )
+def compare_schema(summary, source_plan: dict, copy_plan: dict, copy_migrate_check: dict) -> None:
+    source = unapplied_migrations(source_plan["stdout"])
+    restored = unapplied_migrations(copy_plan["stdout"])
     summary.compare(
         "schema",
         source == restored,
         f"same migrations applied ({len(source)} unapplied in both)",
         f"the source needs {len(source)} migration(s), the copy {len(restored)}",
     )
-    ready = manage(scratch_url, settings, mail_dir, "migrate", "--check", check=False).returncode == 0
     summary.compare(
         "migrate --check",
-        ready or bool(source),
+        copy_migrate_check["returncode"] == 0 or bool(source),
         "the copy needs no migration",
         "the copy needs migrations the code has",
     )
@@ -216,16 +226,14 @@ def compare_counts(summary, expected: dict[str, int], scratch_url: str) -> None:
     )
 
 
-def compare_inventory(summary, source_url, scratch_url, settings, mail_dir) -> None:
-    source = manage(source_url, settings, mail_dir, "check_inventory", check=False)
-    restored = manage(scratch_url, settings, mail_dir, "check_inventory", check=False)
-    same = (source.returncode, source.stdout) == (restored.returncode, restored.stdout)
+def compare_inventory(summary, source: dict, restored: dict) -> None:
+    same = (source["returncode"], source["stdout"]) == (restored["returncode"], restored["stdout"])
     summary.compare(
         "check_inventory",
         same,
-        restored.stdout.strip() or "no output",
-        f"source says {(source.stdout + source.stderr).strip()!r}, "
-        f"the copy {(restored.stdout + restored.stderr).strip()!r}",
+        restored["stdout"].strip() or "no output",
+        f"source says {(source['stdout'] + source['stderr']).strip()!r}, "
+        f"the copy {(restored['stdout'] + restored['stderr']).strip()!r}",
     )
 
 
@@ -257,25 +265,44 @@ def erased_people_back(scratch_url: str, settings: str) -> int:
     return back
 
 
-def reapply_erasures(summary, source_url, scratch_url, settings, mail_dir, work: Path) -> None:
-    ledger = work / "ledger.json"
-    dumped = manage(source_url, settings, mail_dir, "dumpdata", "legal.ErasedPerson")
-    ledger.write_text(dumped.stdout)
-    applied = manage(scratch_url, settings, mail_dir, "reapply_erasures", "--ledger", str(ledger))
-    summary.same("reapply_erasures", " ".join(applied.stdout.split()))
+def compare_erasures(summary, ledger: dict, applied: dict, scratch_url: str, settings: str) -> None:
+    summary.same("reapply_erasures", " ".join(applied["stdout"].split()))
     back = erased_people_back(scratch_url, settings)
     summary.compare(
         "erasures",
         back == 0,
-        f"no erased person's data is back ({len(json.loads(dumped.stdout or '[]'))} in the ledger)",
+        f"no erased person's data is back ({len(json.loads(ledger['stdout'] or '[]'))} in the ledger)",
         f"{back} order(s) or data request(s) of erased people are still in the copy",
     )
+
+
+# What is asked of both databases. The copy's erasures are re-applied last, once the rest has
+# been compared as it was restored; its rows are counted before any command touches it.
+PLAN = ["showmigrations", "--plan"]
+MIGRATE_CHECK = ["migrate", "--check"]
+INVENTORY = ["check_inventory"]
+LEDGER = ["dumpdata", "legal.ErasedPerson"]
+
+
+def check_copy(summary, source_url, scratch_url, expected, settings, work: Path) -> None:
+    """Every check of the restored copy against the source, with one process per database."""
+    mail_dir = str(work / "mail")
+    compare_counts(summary, expected, scratch_url)
+    source_plan, source_inventory, ledger = manage(source_url, settings, mail_dir, PLAN, INVENTORY, LEDGER)
+    ledger_file = work / "ledger.json"
+    ledger_file.write_text(succeeded(ledger, LEDGER)["stdout"])
+    reapply = ["reapply_erasures", "--ledger", str(ledger_file)]
+    copy_plan, copy_migrate_check, copy_inventory, applied = manage(
+        scratch_url, settings, mail_dir, PLAN, MIGRATE_CHECK, INVENTORY, reapply
+    )
+    compare_schema(summary, succeeded(source_plan, PLAN), succeeded(copy_plan, PLAN), copy_migrate_check)
+    compare_inventory(summary, source_inventory, copy_inventory)
+    compare_erasures(summary, ledger, succeeded(applied, reapply), scratch_url, settings)
 
 
 def restore_and_check(source_url: str, backup: Path, expected: dict[str, int], settings: str) -> Summary:
     summary = Summary()
     with tempfile.TemporaryDirectory(prefix="restore-drill-") as work:
-        mail_dir = str(Path(work) / "mail")
         scratch_url = create_scratch(source_url)
         try:
             started = time.monotonic()
@@ -290,10 +317,7 @@ def restore_and_check(source_url: str, backup: Path, expected: dict[str, int], s
                 ]
             )
             summary.same("pg_restore", f"{time.monotonic() - started:.1f} s")
-            compare_schema(summary, source_url, scratch_url, settings, mail_dir)
-            compare_counts(summary, expected, scratch_url)
-            compare_inventory(summary, source_url, scratch_url, settings, mail_dir)
-            reapply_erasures(summary, source_url, scratch_url, settings, mail_dir, Path(work))
+            check_copy(summary, source_url, scratch_url, expected, settings, Path(work))
         finally:
             drop_scratch(scratch_url)
     summary.same("scratch database dropped")
