@@ -22,7 +22,7 @@ import unicodedata
 
 from django.utils import timezone
 
-from ticketing.models import Event, Order, Ticket
+from ticketing.models import Event, Order, Ticket, valid_tickets_of
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,7 @@ def tickets_to_name(order: Order) -> list[Ticket]:
     """The order's tickets that admit, in the order the page lists them ([] if names are not asked)."""
     if not asked(order.event) or order.status not in Order.OWNS_TICKETS:
         return []
-    return list(
-        order.tickets.filter(voided_at__isnull=True)
-        .select_related("ticket_type")
-        .order_by("ticket_type__sort_order", "id")
-    )
+    return valid_tickets_of(order)
 
 
 def editable(order: Order, now=None) -> bool:

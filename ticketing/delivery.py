@@ -40,7 +40,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from ticketing import calendar, cancellation, order_summary, outbox
-from ticketing.models import BuyerEmail, Order, Refund, Ticket
+from ticketing.models import BuyerEmail, Order, Refund, Ticket, valid_tickets_of
 from ticketing.tickets import qr_png, sign_ticket_code
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def compose(buyer_email: BuyerEmail) -> EmailMultiAlternatives:
     if not order.email:
         raise NothingToSend("The order has no e-mail address.")
     if buyer_email.kind == BuyerEmail.Kind.TICKETS:
-        tickets = list(valid_tickets(order)) if order.status in Order.OWNS_TICKETS else []
+        tickets = valid_tickets_of(order) if order.status in Order.OWNS_TICKETS else []
         if not tickets:
             raise NothingToSend("No valid tickets to send.")
         return build_ticket_email(order, tickets)
@@ -161,6 +161,7 @@ def describe_error(error: Exception) -> str:
 
 
 def valid_tickets(order: Order):
+    """`models.valid_tickets_of` as a queryset, for staff pages that count or test for them."""
     return (
         order.tickets.filter(voided_at__isnull=True)
         .select_related("ticket_type")

@@ -726,6 +726,53 @@ class Ticket(models.Model):
         return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
 
 
+def valid_tickets_of(order) -> list[Ticket]:
+    """The order's tickets that admit (not voided), each with its type, as every page and
+    e-mail lists them: by the type's place among the event's types, then as issued.
+
+    One written-out query, like `order_with_event`: the order page reads them on every view and
+    the ticket e-mail on every send, and the ORM's join and ordering cost several times the
+    query. `delivery.valid_tickets` is the same set as a queryset, for counting them.
+    """
+    ticket_part, type_part, sql = _VALID_TICKETS
+    return _with_types(sql, order.pk, Ticket, ticket_part, type_part)
+
+
+def lines_of(order) -> list[OrderLine]:
+    """The order's lines, each with its ticket type, in `OrderLine.Meta.ordering`; one query."""
+    line_part, type_part, sql = _LINES
+    return _with_types(sql, order.pk, OrderLine, line_part, type_part)
+
+
+def _with_types(sql, order_id, model, own_part, type_part):
+    """Rows of `model` joined to their ticket type, made as the ORM makes them."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order_id])
+        rows = cursor.fetchall()
+    after = len(own_part[0])
+    made = []
+    for row in rows:
+        item = _made(model, *own_part, row[:after])
+        item.ticket_type = _made(TicketType, *type_part, row[after:])
+        made.append(item)
+    return made
+
+
+def _joined_to_types_sql(model, alias, where, order_by):
+    own_fields, own_names, own_columns = _selected(model, alias)
+    type_fields, type_names, type_columns = _selected(TicketType, "y")
+    sql = (
+        f"SELECT {', '.join(own_columns + type_columns)} FROM {model._meta.db_table} {alias}"  # noqa: S608 - model metadata only
+        f" JOIN {TicketType._meta.db_table} y ON y.id = {alias}.ticket_type_id"
+        f" WHERE {alias}.order_id = %s{where} ORDER BY {order_by}"
+    )
+    return (own_fields, own_names), (type_fields, type_names), sql
+
+
+_VALID_TICKETS = _joined_to_types_sql(Ticket, "k", " AND k.voided_at IS NULL", "y.sort_order, k.id")
+_LINES = _joined_to_types_sql(OrderLine, "l", "", "y.sort_order, l.ticket_type_id")
+
+
 class Payment(models.Model):
     """One SumUp checkout (one payment attempt) for an order."""
 
@@ -848,6 +895,29 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"Refund {format_money(self.amount, self.payment.currency)} for {self.payment.order.reference}"
+
+
+def refunds_of(payment_ids) -> list[Refund]:
+    """The refunds of these payments that were not refused (all but failed ones), newest first.
+
+    One written-out query: the order page of every paid order asks, and almost always there is
+    none. Their tickets are not read here (`order_summary` prefetches them when there are any).
+    """
+    ids = list(payment_ids)
+    if not ids:
+        return []
+    fields, names, columns = _REFUND_COLUMNS
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {Refund._meta.db_table} r"  # noqa: S608 - model metadata only
+        f" WHERE r.payment_id IN ({', '.join(['%s'] * len(ids))}) AND r.status <> %s"
+        " ORDER BY r.created_at DESC, r.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, Refund.Status.FAILED.value])
+        return [_made(Refund, fields, names, row) for row in cursor.fetchall()]
+
+
+_REFUND_COLUMNS = _selected(Refund, "r")
 
 
 class BuyerEmail(models.Model):

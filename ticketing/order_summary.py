@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
-from ticketing.models import Order, Payment, Refund, Ticket
+from ticketing.models import Order, Payment, Refund, Ticket, refunds_of, valid_tickets_of
 from ticketing.payments.refunds import paid_amount
 
 ZERO = Decimal("0.00")
@@ -92,7 +92,7 @@ def summarise(order: Order) -> OrderSummary:
     refunds = _refunds(payments, tickets)
     lines = tuple(_line(refund) for refund in refunds)
     being_refunded = {ticket.pk for line in lines if not line.made for ticket in line.tickets}
-    valid = tickets.filter(order=order, voided_at__isnull=True) if order.status in Order.OWNS_TICKETS else []
+    valid = valid_tickets_of(order) if order.status in Order.OWNS_TICKETS else []
     return OrderSummary(
         order=order,
         refunds=lines,
@@ -111,12 +111,9 @@ def _refunds(paid_payments: dict[int, Payment], tickets) -> list[Refund]:
     """
     if not paid_payments:
         return []
-    refunds = list(
-        Refund.objects.filter(payment_id__in=paid_payments)
-        .exclude(status=Refund.Status.FAILED)
-        .prefetch_related(Prefetch("tickets", queryset=tickets))
-        .order_by("-created_at", "-pk")
-    )
+    refunds = refunds_of(paid_payments)
+    if refunds:
+        prefetch_related_objects(refunds, Prefetch("tickets", queryset=tickets))
     for refund in refunds:
         refund.payment = paid_payments[refund.payment_id]  # the copy the caller holds
     return refunds

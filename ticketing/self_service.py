@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from core.money import format_money
 from core.wording import counted
-from ticketing.models import Event, Order, Refund, Ticket
+from ticketing.models import Event, Order, Refund, Ticket, valid_tickets_of
 from ticketing.payments import refunds
 
 ZERO = Decimal("0.00")
@@ -122,7 +122,7 @@ def fee_per_ticket(event: Event, unit_price: Decimal) -> Decimal:
 def _valid_tickets(order: Order) -> list[Ticket]:
     if order.status not in Order.OWNS_TICKETS:
         return []
-    return list(order.tickets.filter(voided_at__isnull=True).select_related("ticket_type"))
+    return valid_tickets_of(order)
 
 
 def cancellable_tickets(order: Order, now=None) -> list[Ticket]:

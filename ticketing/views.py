@@ -16,7 +16,7 @@ from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import attendee_names, calendar, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
-from ticketing.models import Event, Order, Payment, event_with_ticket_types, order_with_event
+from ticketing.models import Event, Order, Payment, event_with_ticket_types, lines_of, order_with_event
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
 
@@ -336,7 +336,7 @@ def _order_page(
         {
             "order": order,
             "event": order.event,
-            "lines": order.lines.select_related("ticket_type"),
+            "lines": lines_of(order),
             "payment": latest,
             "state": state,
             # Only tickets that still admit: a refunded one, or one being refunded, is listed under its refund.

@@ -28,10 +28,10 @@ PAID_PAGE_WITH_NAMES_AND_CANCELLING = 9
 PENDING_PAGE = 4
 # The order page of a payment SumUp has just taken: the order and its payments; SumUp's word
 # recorded; the order moved to paid, its tickets issued and e-mailed, the payment marked as the
-# one that paid, in one transaction (BEGIN, a savepoint and its release, the order, its lines,
-# the tickets, the e-mail and its job, the payment, COMMIT); then the page (refunds, tickets,
+# one that paid, in one transaction (BEGIN, the order, its lines, the tickets, the e-mail, its
+# job and the job's id on the e-mail, the payment, COMMIT); then the page (refunds, tickets,
 # lines).
-CONFIRMING_PAGE = 17
+CONFIRMING_PAGE = 15
 
 
 def order_url(order):
