@@ -4,7 +4,6 @@ import logging
 import re
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,7 +15,15 @@ from core.models import SiteSettings
 from core.rate_limits import limit_or_refuse
 from ticketing import attendee_names, calendar, checkout, find_orders, fraud, order_summary, self_service
 from ticketing.forms import CheckoutForm, FindOrdersForm, quantity_field_name
-from ticketing.models import Event, Order, Payment, event_with_ticket_types, lines_of, order_with_event
+from ticketing.models import (
+    Event,
+    Order,
+    Payment,
+    event_with_ticket_types,
+    lines_of,
+    order_with_event,
+    read_payments,
+)
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
 
@@ -273,14 +280,15 @@ def _payment_state(order, latest):
 def _order_for_page(token):
     """The order with the rows of its own that its page shows: event, promo code, payments.
 
-    Two queries. The payments are prefetched, newest first, so the latest one, the paid ones
-    (`order_summary`) and the one that paid (`refunds.paying_payment`) cost none more.
+    Two queries. The payments are read with it, newest first (`read_payments`), so the latest
+    one, the paid ones (`order_summary`) and the one that paid (`refunds.paying_payment`) cost
+    none more.
     """
     try:
         order = order_with_event(token)
     except Order.DoesNotExist:
         raise Http404 from None
-    prefetch_related_objects([order], "payments")
+    read_payments(order)
     return order
 
 

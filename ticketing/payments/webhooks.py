@@ -52,7 +52,7 @@ from django.views.decorators.http import require_POST
 
 from core.rate_limits import limit_here_if_down
 from ticketing import fraud
-from ticketing.models import Payment, WebhookEvent
+from ticketing.models import WebhookEvent, payment_for_checkout
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, known_outcome, refresh_payment_if_due
 
@@ -133,7 +133,7 @@ def handle(notification: Notification, *, signed: bool) -> str:
     """Act on a notification that passed the checks above; returns the outcome recorded."""
     payment = None
     if len(notification.checkout_id) <= MAX_CHECKOUT_ID:
-        payment = Payment.objects.select_related("order").filter(checkout_id=notification.checkout_id).first()
+        payment = payment_for_checkout(notification.checkout_id)
     if payment is None:
         logger.info("webhook for an unknown checkout ignored", extra={"signed": signed})
         if signed:  # SumUp's own word, about a checkout another integration made: worth keeping
