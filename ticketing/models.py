@@ -771,9 +771,19 @@ def valid_tickets_of(order) -> list[Ticket]:
 
 
 def lines_of(order) -> list[OrderLine]:
-    """The order's lines, each with its ticket type, in `OrderLine.Meta.ordering`; one query."""
-    line_part, type_part, sql = _LINES
-    return _with_types(sql, order.pk, OrderLine, line_part, type_part)
+    """The order's lines, each with its ticket type, in `OrderLine.Meta.ordering`.
+
+    One query for a copy of an order, and none after it: lines never change once the order is
+    placed (`orders.place` writes them, nothing updates or deletes them), so they are kept on
+    the copy. The visit that confirms a payment reads them once, to issue the tickets, and its
+    page lists the same rows.
+    """
+    try:
+        return order._lines
+    except AttributeError:
+        line_part, type_part, sql = _LINES
+        order._lines = _with_types(sql, order.pk, OrderLine, line_part, type_part)
+        return order._lines
 
 
 def _with_types(sql, order_id, model, own_part, type_part):

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from core.models import TermsInForce
 from ticketing import audit, inventory
-from ticketing.models import Event, Order, OrderLine, Payment, PromoCode, Ticket, TicketType
+from ticketing.models import Event, Order, OrderLine, Payment, PromoCode, Ticket, TicketType, lines_of
 
 logger = logging.getLogger(__name__)
 
@@ -191,11 +191,10 @@ def line_quantities(order: Order) -> dict[int, int]:
 
 
 def _issue_tickets(order: Order) -> None:
-    lines = OrderLine.objects.filter(order_id=order.pk).values_list("ticket_type_id", "quantity")
     Ticket.objects.bulk_create(
-        Ticket(order_id=order.pk, ticket_type_id=type_id)
-        for type_id, quantity in lines
-        for _ in range(quantity)
+        Ticket(order_id=order.pk, ticket_type_id=line.ticket_type_id)
+        for line in lines_of(order)
+        for _ in range(line.quantity)
     )
     # In the same transaction: the e-mail exists exactly when the tickets do.
     from ticketing.outbox import queue_tickets

@@ -29,9 +29,9 @@ PENDING_PAGE = 4
 # The order page of a payment SumUp has just taken: the order and its payments; SumUp's word
 # recorded; the order moved to paid, its tickets issued and e-mailed, the payment marked as the
 # one that paid, in one transaction (BEGIN, the order, its lines, the tickets, the e-mail, its
-# job and the job's id on the e-mail, the payment, COMMIT); then the page (refunds, tickets,
-# lines).
-CONFIRMING_PAGE = 15
+# job and the job's id on the e-mail, the payment, COMMIT); then the page (refunds, tickets;
+# the lines it lists are those read to issue the tickets).
+CONFIRMING_PAGE = 14
 
 
 def order_url(order):
@@ -108,6 +108,9 @@ def test_the_visit_that_confirms_the_payment_takes_a_fixed_few_queries(
         page = buyer.get(order_url(payment.order))
     html = page.content.decode()
     assert "Payment received" in html
+    # The lines read to issue the tickets are the ones listed: both types, with their quantities.
+    assert '<th scope="row">Adult</th><td class="num">£20.00</td><td class="num">2</td>' in html
+    assert '<th scope="row">Child</th><td class="num">£7.50</td><td class="num">1</td>' in html
     order = reload(payment.order)
     assert order.status == Order.Status.PAID and order.tickets.count() == 3
     assert order.payments.get().confirmed_at is not None
