@@ -660,45 +660,6 @@ class Order(GuardedColumnsModel):
         return f"{version} (page revision {self.terms_revision_id})"
 
 
-def order_with_event(token) -> Order:
-    """The order with this token, its event and its promo code (or None), in one query.
-
-    The buyer's order page reads them on every view, and a buyer waiting for their payment
-    reloads it. Written out like `event_with_ticket_types`: the ORM's two joins cost it more
-    than twice what the order's own row does. Raises Order.DoesNotExist.
-    """
-    (order_part, event_part, promo_part), sql = _ORDER_WITH_EVENT
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token])
-        row = cursor.fetchone()
-    if row is None:
-        raise Order.DoesNotExist("No order with that token.")
-    after_order = len(order_part[0])
-    after_event = after_order + len(event_part[0])
-    order = _made(Order, *order_part, row[:after_order])
-    order.event = _made(Event, *event_part, row[after_order:after_event])
-    promo_columns = row[after_event:]
-    order.promo_code = None if promo_columns[0] is None else _made(PromoCode, *promo_part, promo_columns)
-    return order
-
-
-def _order_with_event_sql():
-    order_fields, order_names, order_columns = _selected(Order, "o")
-    event_fields, event_names, event_columns = _selected(Event, "e")
-    promo_fields, promo_names, promo_columns = _selected(PromoCode, "p")
-    sql = (
-        f"SELECT {', '.join(order_columns + event_columns + promo_columns)}"  # noqa: S608 - model metadata only
-        f" FROM {Order._meta.db_table} o JOIN {Event._meta.db_table} e ON e.id = o.event_id"
-        f" LEFT JOIN {PromoCode._meta.db_table} p ON p.id = o.promo_code_id"
-        " WHERE o.token = %s"
-    )
-    parts = ((order_fields, order_names), (event_fields, event_names), (promo_fields, promo_names))
-    return parts, sql
-
-
-_ORDER_WITH_EVENT = _order_with_event_sql()
-
-
 class OrderLine(models.Model):
     wagtail_reference_index_ignore = True  # no page links to these; skip the per-save task
 
@@ -762,7 +723,7 @@ def valid_tickets_of(order) -> list[Ticket]:
     """The order's tickets that admit (not voided), each with its type, as every page and
     e-mail lists them: by the type's place among the event's types, then as issued.
 
-    One written-out query, like `order_with_event`: the order page reads them on every view and
+    One written-out query, like `order_with_payments`: the order page reads them on every view and
     the ticket e-mail on every send, and the ORM's join and ordering cost several times the
     query. `delivery.valid_tickets` is the same set as a queryset, for counting them.
     """
@@ -855,31 +816,48 @@ class Payment(models.Model):
         return f"{self.order.reference} · {self.checkout_reference}"
 
 
-def read_payments(order) -> list[Payment]:
-    """The order's payments, newest first, kept on the order as `prefetch_related("payments")`
-    keeps them, so `order.payments.all()` (the order page, `order_summary`,
-    `refunds.paying_payment`) reads no more.
+def order_with_payments(token) -> Order:
+    """The order with this token, its event, its promo code (or None) and its payments, newest
+    first, in one query. Raises Order.DoesNotExist.
 
-    One written-out query, like `order_with_event`: the buyer's order page reads them on every
-    view, and compiling the ORM's prefetch cost more than the page's own order, event and lines
-    together. Each payment's `order` is this very order, as the prefetch would make it.
+    The buyer's order page reads them on every view, and a buyer waiting for their payment
+    reloads it. Written out like `event_with_ticket_types`: the ORM's joins cost it more than
+    twice what the order's own row does, and compiling its prefetch of the payments cost more
+    than the page's order, event and lines together. An order has one payment, or a few when
+    the buyer tried again, so repeating the order's columns on each payment's row costs less
+    than a second round trip.
+
+    The payments are kept on the order as `prefetch_related("payments")` keeps them, so
+    `order.payments.all()` (the order page, `order_summary`, `refunds.paying_payment`) reads no
+    more, and each payment's `order` is this very order, as the prefetch would make it.
     """
-    fields, names, columns = _PAYMENT_COLUMNS
+    (order_part, event_part, promo_part, payment_part), sql = _ORDER_WITH_PAYMENTS
     with connection.cursor() as cursor:
-        cursor.execute(_PAYMENTS_OF_ORDER_SQL, [order.pk])
-        payments = [_made(Payment, fields, names, row) for row in cursor.fetchall()]
+        cursor.execute(sql, [token])
+        rows = cursor.fetchall()
+    if not rows:
+        raise Order.DoesNotExist("No order with that token.")
+    after_order = len(order_part[0])
+    after_event = after_order + len(event_part[0])
+    after_promo = after_event + len(promo_part[0])
+    first = rows[0]
+    order = _made(Order, *order_part, first[:after_order])
+    order.event = _made(Event, *event_part, first[after_order:after_event])
+    promo_columns = first[after_event:after_promo]
+    order.promo_code = None if promo_columns[0] is None else _made(PromoCode, *promo_part, promo_columns)
+    payments = [
+        _made(Payment, *payment_part, row[after_promo:]) for row in rows if row[after_promo] is not None
+    ]
     for payment in payments:
         payment.order = order
     # Stored where Django's prefetch stores it (`prefetch_one_level`): the manager's own
     # queryset holding the rows, so a further `.filter()` on it still filters this order's.
-    if not hasattr(order, "_prefetched_objects_cache"):
-        order._prefetched_objects_cache = {}
-    order._prefetched_objects_cache.pop("payments", None)
+    order._prefetched_objects_cache = {}
     kept = order.payments.get_queryset()
     kept._result_cache = payments
     kept._prefetch_done = True
     order._prefetched_objects_cache["payments"] = kept
-    return payments
+    return order
 
 
 def payment_for_checkout(checkout_id: str) -> Payment | None:
@@ -887,7 +865,7 @@ def payment_for_checkout(checkout_id: str) -> Payment | None:
 
     SumUp's callback for every payment asks; the ORM's join cost the webhook most of its time.
     """
-    (payment_fields, payment_names, payment_columns) = _PAYMENT_COLUMNS
+    payment_fields, payment_names, payment_columns = _PAYMENT_COLUMNS
     order_fields, order_names, order_columns = _ORDER_COLUMNS
     with connection.cursor() as cursor:
         cursor.execute(_PAYMENT_FOR_CHECKOUT_SQL, [checkout_id])
@@ -901,10 +879,30 @@ def payment_for_checkout(checkout_id: str) -> Payment | None:
 
 _PAYMENT_COLUMNS = _selected(Payment, "m")
 _ORDER_COLUMNS = _selected(Order, "o")
-_PAYMENTS_OF_ORDER_SQL = (
-    f"SELECT {', '.join(_PAYMENT_COLUMNS[2])} FROM {Payment._meta.db_table} m"  # noqa: S608 - model metadata only
-    " WHERE m.order_id = %s ORDER BY m.created_at DESC, m.id DESC"
-)
+
+
+def _order_with_payments_sql():
+    order_fields, order_names, order_columns = _ORDER_COLUMNS
+    event_fields, event_names, event_columns = _selected(Event, "e")
+    promo_fields, promo_names, promo_columns = _selected(PromoCode, "p")
+    payment_fields, payment_names, payment_columns = _PAYMENT_COLUMNS
+    sql = (
+        f"SELECT {', '.join(order_columns + event_columns + promo_columns + payment_columns)}"  # noqa: S608 - model metadata only
+        f" FROM {Order._meta.db_table} o JOIN {Event._meta.db_table} e ON e.id = o.event_id"
+        f" LEFT JOIN {PromoCode._meta.db_table} p ON p.id = o.promo_code_id"
+        f" LEFT JOIN {Payment._meta.db_table} m ON m.order_id = o.id"
+        " WHERE o.token = %s ORDER BY m.created_at DESC, m.id DESC"
+    )
+    parts = (
+        (order_fields, order_names),
+        (event_fields, event_names),
+        (promo_fields, promo_names),
+        (payment_fields, payment_names),
+    )
+    return parts, sql
+
+
+_ORDER_WITH_PAYMENTS = _order_with_payments_sql()
 _PAYMENT_FOR_CHECKOUT_SQL = (
     f"SELECT {', '.join(_PAYMENT_COLUMNS[2] + _ORDER_COLUMNS[2])} FROM {Payment._meta.db_table} m"  # noqa: S608 - model metadata only
     f" JOIN {Order._meta.db_table} o ON o.id = m.order_id WHERE m.checkout_id = %s"

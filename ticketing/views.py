@@ -21,8 +21,7 @@ from ticketing.models import (
     Payment,
     event_with_ticket_types,
     lines_of,
-    order_with_event,
-    read_payments,
+    order_with_payments,
 )
 from ticketing.payments import sumup
 from ticketing.payments.confirmation import Outcome, refresh_payment_if_due
@@ -280,16 +279,13 @@ def _payment_state(order, latest):
 def _order_for_page(token):
     """The order with the rows of its own that its page shows: event, promo code, payments.
 
-    Two queries. The payments are read with it, newest first (`read_payments`), so the latest
-    one, the paid ones (`order_summary`) and the one that paid (`refunds.paying_payment`) cost
-    none more.
+    One query (`order_with_payments`). The payments come newest first, so the latest one, the
+    paid ones (`order_summary`) and the one that paid (`refunds.paying_payment`) cost none more.
     """
     try:
-        order = order_with_event(token)
+        return order_with_payments(token)
     except Order.DoesNotExist:
         raise Http404 from None
-    read_payments(order)
-    return order
 
 
 def _latest_payment(order):

@@ -18,20 +18,20 @@ from tests.factories import buy, make_event, make_event_page, make_paid_order
 from tests.payments.helpers import reload
 from ticketing.models import Event, Order
 
-# The order (with event and promo code), its payments, its refunds, its valid tickets, its lines.
-PAID_PAGE = 5
+# The order (with its event, promo code and payments), its refunds, its valid tickets, its lines.
+PAID_PAGE = 4
 # With attendee names asked and cancelling open: the tickets to name (twice: the rows, and
 # whether they may be edited) and the cancellable ones (tickets, and those in a refund in flight).
-PAID_PAGE_WITH_NAMES_AND_CANCELLING = 9
-# The order, its payments, the payment's latest word from SumUp, its lines (no refunds are
+PAID_PAGE_WITH_NAMES_AND_CANCELLING = 8
+# The order with its payments, the payment's latest word from SumUp, its lines (no refunds are
 # looked for: only a paid payment is ever refunded).
-PENDING_PAGE = 4
-# The order page of a payment SumUp has just taken: the order and its payments; SumUp's word
+PENDING_PAGE = 3
+# The order page of a payment SumUp has just taken: the order with its payments; SumUp's word
 # recorded; the order moved to paid, its tickets issued and e-mailed, the payment marked as the
 # one that paid, in one transaction (BEGIN, the order, its lines, the tickets, the e-mail, its
 # job and the job's id on the e-mail, the payment, COMMIT); then the page (refunds, tickets;
 # the lines it lists are those read to issue the tickets).
-CONFIRMING_PAGE = 14
+CONFIRMING_PAGE = 13
 
 
 def order_url(order):
