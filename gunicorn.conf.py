@@ -25,6 +25,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn 27's runtime control socket: unused, and the app user has no writable home.
 control_socket_disable = True
 accesslog = "-"
+# Works out only the fields the format below names (config/access_log.py), with gunicorn's meanings.
+logger_class = "config.access_log.AccessLogger"
 # No client address, user agent or path: order URLs carry secret tokens, and addresses are
 # personal data. The request id ties a line to the application's own logs.
 access_log_format = "%(t)s %(m)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s"

@@ -8,6 +8,8 @@ and everything the process wrote is searched for the token, the ticket codes, th
 buyer's address.
 """
 
+import re
+
 import httpx
 import pytest
 
@@ -45,3 +47,31 @@ def test_gunicorn_writes_no_token_code_buyer_or_address_for_the_secret_pages(tmp
     for ticket in order.tickets.all():
         secrets += [ticket.code, ticket.display_code, tickets.sign_ticket_code(ticket.code)]
     assert [secret for secret in secrets if secret.lower() in written.lower()] == []
+
+
+def test_each_access_line_says_when_what_status_size_time_and_request_id(tmp_path):
+    """The line gunicorn.conf.py's format names (config/access_log.py works out those fields
+    alone): the request id ties it to the application's own lines for the same request."""
+    log_path = tmp_path / "web.log"
+    web = WebInstance(free_port(), log_path, WEB_CONCURRENCY=1)
+    try:
+        with httpx.Client(base_url=web.url, headers={"User-Agent": BROWSER}, timeout=30) as browser:
+            answer = browser.get(
+                "/tickets/orders/no-such-order/", headers={"Referer": "https://elsewhere.example/"}
+            )
+    finally:
+        web.stop()
+
+    assert answer.status_code == 404
+    request_id = answer.headers["X-Request-Id"]
+    size = len(answer.content) if "content-encoding" not in answer.headers else None
+    lines = [line for line in log_path.read_text(errors="replace").splitlines() if request_id in line]
+    assert len(lines) == 1, lines
+    shape = re.fullmatch(
+        r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] GET 404 (\d+) (\d+)ms request_id=(\S+)", lines[0]
+    )
+    assert shape is not None, lines[0]
+    assert shape.group(3) == request_id
+    if size is not None:
+        assert int(shape.group(1)) == size
+    assert "elsewhere" not in lines[0] and "no-such-order" not in lines[0]
