@@ -19,11 +19,11 @@ from gunicorn.glogging import Logger
 # A field of gunicorn's format: `%(s)s`, or a header or environ variable, `%({x-request-id}o)s`.
 _FIELD = re.compile(r"%\(([^)]+)\)")
 
-# gunicorn's own one-letter fields (gunicorn.glogging.Logger.atoms), each from what it is given.
+# gunicorn's own one-letter fields (gunicorn.glogging.Logger.atoms), each from what it is
+# given; "t" (the logger's clock) and "u" (the user) need the logger, so `_field` has them.
 _SIMPLE = {
     "h": lambda resp, environ, took: environ.get("REMOTE_ADDR", "-"),
     "l": lambda resp, environ, took: "-",
-    "t": None,  # the logger's own clock: Logger.now
     "r": lambda resp, environ, took: (
         f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
     ),
