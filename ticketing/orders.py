@@ -365,7 +365,14 @@ def expire_overdue_holds(event_id: int | None = None, now=None, *, promo_code_id
         overdue = overdue.filter(event_id=event_id)
     if promo_code_id is not None:
         overdue = overdue.filter(promo_code_id=promo_code_id)
-    return sum(expire(order) for order in overdue.order_by("expires_at").iterator())
+    # Every buyer who meets "sold out" asks, and at an on-sale rush that is most of them, who
+    # nearly always find none: so the ids alone are read first (one column, one plain SELECT,
+    # where whole orders through `iterator()` took a server-side cursor and the ORM's compiling
+    # of every column, a quarter of a sold-out checkout's CPU), and only the orders found whole.
+    ids = list(overdue.order_by("expires_at").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    return sum(expire(order) for order in Order.objects.filter(pk__in=ids).order_by("expires_at"))
 
 
 def state_diagram() -> str:
